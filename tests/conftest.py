@@ -1,0 +1,27 @@
+"""Shared fixtures. See tests/README.md for how the suite is organised."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_LASTFM_DIR = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+
+
+@pytest.fixture(scope="session")
+def lastfm_dir() -> Path:
+    """The real HetRec 2011 Last.fm data set.
+
+    Under CI=true a missing data set is a failure, not a skip: CI must measure on real data.
+    """
+    configured = os.environ.get("ENCORE_LASTFM_DIR")
+    directory = Path(configured) if configured else DEFAULT_LASTFM_DIR
+    if not (directory / "user_artists.dat").is_file():
+        message = f"Last.fm data set not found at {directory}; set ENCORE_LASTFM_DIR"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return directory
