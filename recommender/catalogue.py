@@ -36,6 +36,10 @@ class Resolution:
     suggestions: list[Artist] = field(default_factory=list)
 
 
+def _https(url: str) -> str:
+    return "https://" + url[len("http://"):] if url.startswith("http://www.last.fm/") else url
+
+
 def lastfm_url(name: str) -> str:
     """Last.fm page for an artist name, in the form Last.fm itself uses."""
     return LASTFM_MUSIC_URL + urllib.parse.quote_plus(name)
@@ -63,7 +67,8 @@ class ArtistCatalogue:
         ids = artists["artist_id"].to_numpy(dtype="int64")
         names = artists["name"].astype(str).tolist()
         if "url" in artists:
-            urls = artists["url"].fillna("").astype(str).tolist()
+            # The 2011 data links over plain http; Last.fm serves (and Discord prefers) https.
+            urls = [_https(u) for u in artists["url"].fillna("").astype(str)]
         else:
             urls = [""] * len(ids)
         if len(set(ids.tolist())) != len(ids):
@@ -186,12 +191,26 @@ class ArtistCatalogue:
         best = np.partition(candidates, limit - 1)[:limit]
         return sorted(best.tolist())
 
+    def closest(self, query: str, limit: int = 5) -> list[Artist]:
+        """The names nearest to ``query`` whatever their score, for "did you mean" when
+        ``search`` finds nothing above its cutoff. Slower than ``search`` (no length bound)."""
+        key = normalize_name(query)
+        if not key or limit <= 0:
+            return self._ranked[: max(limit, 0)]
+        matches = process.extract(key, self._length_keys, scorer=fuzz.ratio, limit=None)
+        best = sorted(((score, self._length_ranks[index]) for _, score, index in matches), key=lambda sr: (-sr[0], sr[1]))
+        return [self._ranked[rank] for _, rank in best[:limit]]
+
+    def suggestions(self, query: str, limit: int = 5) -> list[Artist]:
+        """Search results, or failing those the closest names: never empty for a non-empty catalogue."""
+        return self.search(query, limit) or self.closest(query, limit)
+
     def resolve(self, name: str) -> Resolution:
-        """Exact match if any, else up to five suggestions from ``search``."""
+        """Exact match if any, else up to five suggestions."""
         artist = self.lookup(name)
         if artist is not None:
             return Resolution(artist, [])
-        return Resolution(None, self.search(name, 5))
+        return Resolution(None, self.suggestions(name, 5))
 
     def top_tags(self, artist_id: int, n: int = 5) -> list[str]:
         """Up to ``n`` of the artist's tags, most tagging users first; KeyError if unknown."""

@@ -226,6 +226,11 @@ def _read(directory: Path, spec: _FileSpec) -> _Table:
     for column in spec.numbers:
         if not np.isfinite(frame[column].to_numpy()).all():
             raise _locate_bad_line(spec, text, None)
+    if text and not text.endswith(("\n", "\r")):
+        # Every official file ends with a line break; a cut that happens to leave a parseable last
+        # line ("18" cut to "1") is only visible here.
+        last_line = text.count("\n") + 1
+        raise DataError(f"{spec.filename} line {last_line}: the last line has no line break (the file looks truncated)")
     return _Table(spec, text, frame)
 
 

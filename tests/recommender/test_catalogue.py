@@ -233,7 +233,7 @@ def test_real_search_autocompletes_and_forgives_typos(real: ArtistCatalogue) -> 
 
 
 def test_real_url_for(real: ArtistCatalogue) -> None:
-    assert real.url_for("the beatles") == "http://www.last.fm/music/The+Beatles"
+    assert real.url_for("the beatles") == "https://www.last.fm/music/The+Beatles"
     assert real.url_for("qwzxv blorp") == "https://www.last.fm/music/qwzxv+blorp"
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import http.server
 import threading
 import time
@@ -510,3 +511,14 @@ def test_archive_without_the_data_set(tmp_path: Path, http_root: Served, no_env:
         zf.writestr("something/else.txt", "hello")
     with pytest.raises(DataError, match="does not contain user_artists.dat"):
         resolve_data_dir(cache_dir=tmp_path / "cache", url=f"{base_url}/other.zip")
+
+
+def test_a_cut_that_leaves_a_parseable_last_line_is_still_truncation(tmp_path: Path, lastfm_dir: Path) -> None:
+    copy = tmp_path / "cut"
+    shutil.copytree(lastfm_dir, copy)
+    text = (copy / "user_artists.dat").read_bytes()
+    # "2\t51\t13883\r\n..." cut after "2\t51\t138": three valid fields, no line break.
+    cut = text[: text.index(b"13883") + 3]
+    (copy / "user_artists.dat").write_bytes(cut)
+    with pytest.raises(DataError, match=r"user_artists\.dat line 2: .*truncated"):
+        load_hetrec(copy)

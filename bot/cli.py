@@ -1,0 +1,97 @@
+"""`encore`: the command line in front of the recommender, the store and the bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit is slower (and warns) with threaded BLAS
+
+from bot import cli_actions as actions  # noqa: E402  (after the BLAS setting)
+from bot.settings import SettingsError  # noqa: E402
+
+EXAMPLES = """\
+examples:
+  encore fit
+  encore recommend --lastfm-user 2 -n 5
+  encore recommend --likes "Radiohead, Björk" -n 10
+  encore recommend --batch members.jsonl -n 10 --json
+  encore similar "Daft Punk" -n 10
+  encore evaluate --protocol p1 --seeds 0 1 2 --json p1.json
+
+environment:
+  ENCORE_LASTFM_DIR  folder of the HetRec 2011 Last.fm files (default: a cache, downloaded once)
+  ENCORE_HOME        where model snapshots are kept (default: the per-user data folder)
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """Reports a usage mistake as one line, naming the command's --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def result_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= actions.MAX_RESULTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {actions.MAX_RESULTS} (got {value})")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="encore",
+        description="Encore: music recommendations from Last.fm listening data and your likes.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, required=True)
+
+    fit = commands.add_parser("fit", help="fit the model on the Last.fm data and save a snapshot")
+    fit.add_argument("--exclude-users", type=Path, metavar="FILE", help="file of Last.fm user ids (one per line) to leave out")
+
+    recommend = commands.add_parser("recommend", help="recommend artists for a Last.fm user, a list of likes, or a batch")
+    who = recommend.add_mutually_exclusive_group(required=True)
+    who.add_argument("--lastfm-user", type=int, metavar="ID", help="a user of the Last.fm data set")
+    who.add_argument("--likes", metavar="NAMES", help='comma-separated artist names, e.g. "Radiohead, Björk"')
+    who.add_argument("--batch", type=Path, metavar="FILE", help='JSON lines {"id": ..., "likes": ["name", ...]}')
+    recommend.add_argument("-n", type=result_count, default=10, help="how many artists (1-100, default 10)")
+    recommend.add_argument("--json", action="store_true", help="print JSON (always on with --batch)")
+
+    similar = commands.add_parser("similar", help="artists similar to one artist")
+    similar.add_argument("artist", help="an artist name")
+    similar.add_argument("-n", type=result_count, default=10, help="how many artists (1-100, default 10)")
+    similar.add_argument("--json", action="store_true", help="print JSON")
+
+    evaluate = commands.add_parser("evaluate", help="measure Encore and the baselines (BENCHMARKS.md protocols)")
+    evaluate.add_argument("--protocol", choices=("p1", "p2"), default="p1", help="p1: known users; p2: new members")
+    evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
+    evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
+    evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return actions.run(args)
+    except (actions.UserFacingError, SettingsError) as error:
+        print(f"encore: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("encore: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""What each `encore` subcommand does, once its arguments are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+from recommender.catalogue import Artist, ArtistCatalogue
+from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
+from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation
+from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
+from recommender.interactions import lastfm_user_key
+from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
+from recommender.text import clean_user_text
+from recommender.training import fit_snapshot, lastfm_interactions
+from bot.settings import Settings
+
+__all__ = ["MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
+
+
+class UserFacingError(Exception):
+    """Ends the command with one line on stderr and exit status 2."""
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate}[args.command]
+    return handler(args, settings)
+
+
+# -- shared steps ---------------------------------------------------------------------------------
+
+
+def load_dataset(settings: Settings) -> LastFmDataset:
+    try:
+        return load_hetrec(resolve_data_dir(settings.lastfm_dir))
+    except DataError as error:
+        raise UserFacingError(str(error)) from None
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_engine(settings: Settings) -> Engine:
+    """The newest snapshot for this data; fits one first if there is none yet."""
+    dataset = load_dataset(settings)
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    paths = snapshot_paths(settings.snapshot_dir)
+    snapshot = None
+    if paths:
+        try:
+            snapshot = load_snapshot(paths[0])
+        except SnapshotError as error:
+            raise UserFacingError(f"{error}; run `encore fit` to write a fresh snapshot") from None
+        if snapshot.meta.get("data_fingerprint") != dataset.fingerprint:
+            say("encore: the Last.fm data changed since the last fit; fitting again")
+            snapshot = None
+    if snapshot is None:
+        say(f"encore: fitting the model (a few seconds); the snapshot goes to {settings.snapshot_dir}")
+        snapshot = fit_snapshot(lastfm_interactions(dataset), settings.snapshot_dir, dataset.fingerprint)
+    return Engine(snapshot.model, snapshot.interactions, catalogue)
+
+
+# -- fit ------------------------------------------------------------------------------------------
+
+
+def fit(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = load_dataset(settings)
+    excluded = _read_user_ids(args.exclude_users) if args.exclude_users else []
+    snapshot = fit_snapshot(
+        lastfm_interactions(dataset, [lastfm_user_key(u) for u in excluded]),
+        settings.snapshot_dir,
+        dataset.fingerprint,
+        extra_meta={"excluded_lastfm_users": len(excluded)},
+    )
+    meta = snapshot.meta
+    print(
+        f"Fitted {meta['users']:,} users x {meta['artists']:,} artists ({meta['interactions']:,} plays) "
+        f"in {meta['fit_seconds']:.1f} s; snapshot {snapshot.path}"
+    )
+    return 0
+
+
+def _read_user_ids(path: Path) -> list[int]:
+    try:
+        lines = path.read_text(encoding="utf-8").split()
+    except OSError as error:
+        raise UserFacingError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return [int(token) for token in lines]
+    except ValueError:
+        raise UserFacingError(f"{path} must hold Last.fm user ids, one per line") from None
+
+
+# -- recommend ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedLikes:
+    artists: list[Artist]
+    unknown: list[str]
+
+
+def parse_likes(names: Iterable[str], catalogue: ArtistCatalogue) -> ParsedLikes:
+    artists: list[Artist] = []
+    unknown: list[str] = []
+    for name in names:
+        name = clean_user_text(str(name))
+        if not name:
+            continue
+        artist = catalogue.lookup(name)
+        if artist is None:
+            unknown.append(name)
+        elif artist not in artists:
+            artists.append(artist)
+    return ParsedLikes(artists, unknown)
+
+
+def split_names(text: str, catalogue: ArtistCatalogue) -> list[str]:
+    """Split on commas, but keep names that contain one ("Crosby, Stills, Nash & Young") whole."""
+    pieces = [p.strip() for p in text.split(",")]
+    names, start = [], 0
+    while start < len(pieces):
+        end = len(pieces)
+        while end > start + 1 and catalogue.lookup(", ".join(pieces[start:end])) is None:
+            end -= 1
+        names.append(", ".join(pieces[start:end]))
+        start = end
+    return [n for n in names if n]
+
+
+def no_match_message(name: str, catalogue: ArtistCatalogue) -> str:
+    suggestions = [a.name for a in catalogue.suggestions(name, 3)]
+    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+    return f"no match for {name!r}{hint}"
+
+
+def recommend(args: argparse.Namespace, settings: Settings) -> int:
+    if args.batch:
+        return recommend_batch(args, settings)
+    engine = load_engine(settings)
+    try:
+        if args.lastfm_user is not None:
+            key = lastfm_user_key(args.lastfm_user)
+            if engine.interactions.user_row(key) is None:
+                raise UserFacingError(f"unknown Last.fm user {args.lastfm_user}; the data set has users 2 to 2100 with gaps")
+            results = engine.recommend_for_user(key, args.n)
+            title = f"Recommendations for Last.fm user {args.lastfm_user}"
+        else:
+            if not clean_user_text(args.likes).strip(" ,"):
+                raise UserFacingError('--likes is empty; give artist names, e.g. --likes "Radiohead, Björk"')
+            parsed = parse_likes(split_names(args.likes, engine.catalogue), engine.catalogue)
+            for name in parsed.unknown:
+                say(f"encore: {no_match_message(name, engine.catalogue)}")
+            if not parsed.artists:
+                raise UserFacingError("none of those names is an artist Encore knows; nothing to recommend from")
+            results = engine.recommend_for_likes([a.artist_id for a in parsed.artists], args.n)
+            title = "Recommendations for someone who likes " + ", ".join(a.name for a in parsed.artists)
+    except EngineError as error:
+        raise UserFacingError(str(error)) from None
+    if args.json:
+        print(json.dumps({"recommendations": [recommendation_json(r) for r in results]}, ensure_ascii=False))
+    else:
+        print_recommendations(title, results, sys.stdout)
+    return 0
+
+
+def recommendation_json(recommendation: Recommendation) -> dict[str, Any]:
+    return {
+        "artist": recommendation.artist.name,
+        "url": recommendation.artist.url,
+        "score": round(recommendation.score, 6),
+        "because": [a.name for a in recommendation.because],
+    }
+
+
+def print_recommendations(title: str, results: list[Recommendation], out: TextIO) -> None:
+    print(f"{title}:", file=out)
+    width = max((len(r.artist.name) for r in results), default=0)
+    for rank, result in enumerate(results, 1):
+        print(f"{rank:>3}. {result.artist.name:<{width}}  score {result.score:.2f}  {result.artist.url}", file=out)
+        if result.because:
+            print(f"     because you like {_join(a.name for a in result.because)}", file=out)
+
+
+def recommend_batch(args: argparse.Namespace, settings: Settings) -> int:
+    """One JSON line out per line in; a bad line is reported on its own line, never fatal."""
+    try:
+        handle = sys.stdin if str(args.batch) == "-" else open(args.batch, encoding="utf-8")
+    except OSError as error:
+        raise UserFacingError(f"cannot read {args.batch}: {error.strerror}") from None
+    engine = load_engine(settings)
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            print(json.dumps(batch_line(line, number, engine, args.n), ensure_ascii=False), flush=False)
+    sys.stdout.flush()
+    return 0
+
+
+def batch_line(line: str, number: int, engine: Engine, n: int) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"line": number, "error": f"not valid JSON ({error.msg})"}
+    if not isinstance(request, dict) or not isinstance(request.get("likes"), list):
+        return {"line": number, "id": request.get("id") if isinstance(request, dict) else None,
+                "error": 'expected an object with a "likes" list of artist names'}
+    parsed = parse_likes([x for x in request["likes"] if isinstance(x, str)], engine.catalogue)
+    out: dict[str, Any] = {"id": request.get("id")}
+    if parsed.unknown:
+        out["unknown"] = parsed.unknown
+    if not parsed.artists:
+        out["recommendations"] = []
+        out["error"] = "no known artist in likes"
+        return out
+    try:
+        results = engine.recommend_for_likes([a.artist_id for a in parsed.artists], n)
+    except EngineError as error:
+        return out | {"recommendations": [], "error": str(error)}
+    out["recommendations"] = [recommendation_json(r) for r in results]
+    return out
+
+
+# -- similar --------------------------------------------------------------------------------------
+
+
+def similar(args: argparse.Namespace, settings: Settings) -> int:
+    engine = load_engine(settings)
+    name = clean_user_text(args.artist)
+    if not name:
+        raise UserFacingError("give an artist name")
+    artist = engine.catalogue.lookup(name)
+    if artist is None:
+        raise UserFacingError(no_match_message(name, engine.catalogue))
+    try:
+        results = engine.similar(artist.artist_id, args.n)
+    except EngineError as error:
+        raise UserFacingError(str(error)) from None
+    if args.json:
+        print(json.dumps({"artist": artist.name, "similar": [
+            {"artist": a.name, "url": a.url, "similarity": round(s, 6)} for a, s in results]}, ensure_ascii=False))
+        return 0
+    print(f"Artists similar to {artist.name}:")
+    width = max((len(a.name) for a, _ in results), default=0)
+    for rank, (other, similarity) in enumerate(results, 1):
+        print(f"{rank:>3}. {other.name:<{width}}  similarity {similarity:.2f}  {other.url}")
+    return 0
+
+
+# -- evaluate -------------------------------------------------------------------------------------
+
+
+def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = load_dataset(settings)
+    plays = lastfm_interactions(dataset).plays
+    if args.protocol == "p1":
+        try:
+            results = evaluate_p1(plays, args.seeds, args.models or P1_MODELS, progress=say)
+        except ValueError as error:
+            raise UserFacingError(str(error)) from None
+        print_p1(results, sys.stdout)
+    else:
+        from recommender.engine import LIKE_PLAYS
+
+        results = evaluate_p2(plays, args.seeds, LIKE_PLAYS, progress=say)
+        print_p2(results, sys.stdout)
+    results["data_fingerprint"] = dataset.fingerprint
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        say(f"encore: wrote {args.json}")
+    return 0
+
+
+def print_p1(results: dict, out: TextIO) -> None:
+    print(f"P1, known users: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}", file=out)
+    print(f"{'model':<14} {'NDCG@10':>8} {'prec@10':>8} {'recall@10':>9} {'MAP@10':>8} {'fit s':>7}", file=out)
+    for name, m in results["models"].items():
+        print(f"{name:<14} {m['ndcg@10']:>8.4f} {m['precision@10']:>8.4f} {m['recall@10']:>9.4f} "
+              f"{m['map@10']:>8.4f} {m['fit_seconds']:>7.2f}", file=out)
+
+
+def print_p2(results: dict, out: TextIO) -> None:
+    print(f"P2, new members: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}", file=out)
+    print(f"{'model':<16} {'likes':>5} {'NDCG@10':>8} {'recall@10':>9}", file=out)
+    for name, by_k in results["models"].items():
+        for k, m in by_k.items():
+            print(f"{name:<16} {k[1:]:>5} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f}", file=out)
+
+
+def _join(names: Iterable[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,1 @@
+"""Offline evaluation: ranking metrics and the protocols of BENCHMARKS.md."""

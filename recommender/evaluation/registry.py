@@ -1,0 +1,33 @@
+"""The named model configurations that `encore evaluate` compares."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from recommender.models import ALSConfig, ALSRecommender, BPRRecommender, ItemKNNRecommender, MostPopular, Recommender
+from recommender.models.als import LOG_CONFIG, TUTORIAL_CONFIG
+
+MODEL_FACTORIES: dict[str, Callable[[], Recommender]] = {
+    "encore": lambda: ALSRecommender(ALSConfig()),
+    "most-popular": MostPopular,
+    "tutorial": lambda: ALSRecommender(TUTORIAL_CONFIG),
+    "item-knn": ItemKNNRecommender,
+    "bpr": BPRRecommender,
+    "als-log": lambda: ALSRecommender(LOG_CONFIG),
+}
+
+MODEL_DESCRIPTIONS = {
+    "encore": "Encore: ALS, 64 factors, reg 40, alpha 1, 15 iterations, BM25 (k1 0.5, b 0) weighting",
+    "most-popular": "the artists with most listeners",
+    "tutorial": "the tutorial: ALS, 50 factors, reg 0.01, 10 iterations, raw play counts",
+    "item-knn": "item-kNN, cosine, K=100, binary",
+    "bpr": "BPR, 64 factors, 100 iterations, binary",
+    "als-log": "ALS on log(1+plays), implicit's defaults (100 factors, reg 0.01, 15 iterations)",
+}
+
+
+def make_model(name: str) -> Recommender:
+    try:
+        return MODEL_FACTORIES[name]()
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_FACTORIES)}") from None

@@ -1,0 +1,176 @@
+"""Model snapshots on disk: `model.npz` (plain arrays, no pickle) and `meta.json`, in one directory.
+
+A snapshot is written into a hidden temporary directory beside its final place and renamed into place,
+so a reader never sees half a snapshot, even if the writer is killed. `meta.json` records a SHA-256 of
+`model.npz`, so a damaged file is refused instead of served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.interactions import Interactions
+from recommender.models.als import ALSRecommender
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.npz"
+META_FILE = "meta.json"
+MODEL_CLASSES = {ALSRecommender.name: ALSRecommender}
+
+
+class SnapshotError(Exception):
+    """A snapshot is missing, unreadable, damaged or of an unknown format."""
+
+
+@dataclass
+class Snapshot:
+    model: ALSRecommender
+    interactions: Interactions
+    meta: dict[str, Any]
+    path: Path | None = None
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+
+def new_version() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interactions, meta: dict[str, Any]) -> Path:
+    """Write a snapshot under `directory/<version>` atomically and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    version = meta.get("version") or new_version()
+    target = directory / version
+    if target.exists():
+        raise SnapshotError(f"snapshot {target} already exists")
+    arrays = {f"model.{name}": value for name, value in model.arrays().items()}
+    plays = interactions.plays
+    arrays |= {
+        "interactions.user_keys": interactions.user_keys.astype(str),
+        "interactions.artist_ids": interactions.artist_ids.astype(np.int64),
+        "interactions.data": plays.data,
+        "interactions.indices": plays.indices,
+        "interactions.indptr": plays.indptr,
+        "interactions.shape": np.array(plays.shape, dtype=np.int64),
+    }
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=directory))
+    try:
+        with open(staging / MODEL_FILE, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        full_meta = {
+            "format": FORMAT_VERSION,
+            "version": version,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": model.name,
+            "parameters": model.parameters(),
+            "users": int(plays.shape[0]),
+            "artists": int(plays.shape[1]),
+            "interactions": int(plays.nnz),
+            "model_sha256": _sha256(staging / MODEL_FILE),
+        } | {k: v for k, v in meta.items() if k != "version"}
+        with open(staging / META_FILE, "w", encoding="utf-8") as handle:
+            json.dump(full_meta, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(staging, target)
+        _fsync_directory(directory)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """Load and verify one snapshot directory."""
+    meta_path, model_path = path / META_FILE, path / MODEL_FILE
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"snapshot {path} has no {META_FILE}") from None
+    except (OSError, ValueError) as error:
+        raise SnapshotError(f"snapshot {path}: {META_FILE} is unreadable ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+        raise SnapshotError(f"snapshot {path} has an unknown format {meta.get('format') if isinstance(meta, dict) else None!r}")
+    if not model_path.is_file():
+        raise SnapshotError(f"snapshot {path} has no {MODEL_FILE}")
+    if _sha256(model_path) != meta.get("model_sha256"):
+        raise SnapshotError(f"snapshot {path}: {MODEL_FILE} is damaged (checksum mismatch)")
+    model_class = MODEL_CLASSES.get(meta.get("model"))
+    if model_class is None:
+        raise SnapshotError(f"snapshot {path} holds an unknown model {meta.get('model')!r}")
+    try:
+        with np.load(model_path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        model = model_class.restore(meta["parameters"], _strip("model.", arrays))
+        stored = _strip("interactions.", arrays)
+        shape = tuple(int(x) for x in stored["shape"])
+        interactions = Interactions(
+            user_keys=stored["user_keys"],
+            artist_ids=stored["artist_ids"],
+            plays=sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=shape),
+        )
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
+        raise SnapshotError(f"snapshot {path} is unreadable ({type(error).__name__}: {error})") from None
+    return Snapshot(model=model, interactions=interactions, meta=meta, path=path)
+
+
+def snapshot_paths(directory: Path) -> list[Path]:
+    """Snapshot directories, newest first (versions sort by time)."""
+    if not directory.is_dir():
+        return []
+    return sorted((p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def load_latest(directory: Path, fingerprint: str | None = None) -> tuple[Snapshot | None, list[str]]:
+    """The newest snapshot that loads (and matches `fingerprint`, if given), with why others were skipped."""
+    skipped: list[str] = []
+    for path in snapshot_paths(directory):
+        try:
+            snapshot = load_snapshot(path)
+        except SnapshotError as error:
+            skipped.append(str(error))
+            continue
+        if fingerprint is not None and snapshot.meta.get("data_fingerprint") != fingerprint:
+            skipped.append(f"snapshot {path} was fitted on other data")
+            continue
+        return snapshot, skipped
+    return None, skipped
+
+
+def _strip(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
