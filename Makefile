@@ -1,0 +1,39 @@
+# Encore: `make demo` installs everything and shows recommendations; `make test` runs the tests.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+export OPENBLAS_NUM_THREADS := 1
+
+# Beside a checkout that has ../shared (the team's machines), use its copy of the data set;
+# elsewhere Encore downloads it once from GroupLens into its cache.
+SHARED_LASTFM := $(wildcard $(CURDIR)/../shared/data/hetrec2011-lastfm-2k)
+ifneq ($(SHARED_LASTFM),)
+ENCORE_LASTFM_DIR ?= $(abspath $(SHARED_LASTFM))
+export ENCORE_LASTFM_DIR
+endif
+
+.PHONY: install demo test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/encore recommend --lastfm-user 2 -n 5
+	$(BIN)/encore recommend --likes "Radiohead, Björk" -n 5
+	$(BIN)/encore similar "Daft Punk" -n 5
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/encore evaluate --protocol p1 --seeds 0 1 2 --json benchmarks/results/p1.json
+	$(BIN)/python benchmarks/p2_batch.py --seeds 0 1 2
+	$(BIN)/python benchmarks/catalogue_search.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
