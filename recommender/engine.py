@@ -42,13 +42,16 @@ class Explanation:
     rank: int | None
     ranked_artists: int
     contributions: tuple[tuple[Artist, float], ...]
-    already_known: bool
+    already_liked: bool
+    not_interested: bool = False
 
     def sentences(self) -> list[str]:
         """The explanation in plain words, one sentence per line."""
         lines = []
-        if self.already_known:
+        if self.already_liked:
             lines.append(f"You already like {self.artist.name}, so Encore does not recommend it to you.")
+        if self.not_interested:
+            lines.append(f"You marked {self.artist.name} as not interested, so Encore does not recommend it to you.")
         positive = [(artist, share) for artist, share in self.contributions if share > 0]
         total = sum(share for _, share in positive)
         if positive and total > 0:
@@ -92,9 +95,13 @@ class Engine:
     # -- recommendations ------------------------------------------------------------------------
 
     def recommend_for_user(self, user_key: str, n: int = 10) -> list[Recommendation]:
-        """For a user the model was fitted on, from their fitted factors."""
-        row, index = self.user_row(user_key)
-        return self._recommend(row, n, users=np.array([index]))
+        """For a user of the interaction matrix.
+
+        Solved exactly from their row rather than read from the fitted factors (which implicit's
+        conjugate-gradient steps only approximate), so each score splits exactly into its reasons.
+        """
+        row, _ = self.user_row(user_key)
+        return self._recommend(row, n)
 
     def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = ()) -> list[Recommendation]:
         """For anyone, from a list of liked artist ids, solved at once without refitting."""
@@ -106,9 +113,9 @@ class Engine:
         ids, scores = self.model.recommend(rows, n)
         return [self._describe(rows[i], ids[i], scores[i]) for i in range(rows.shape[0])]
 
-    def _recommend(self, row: sp.csr_matrix, n: int, users: np.ndarray | None = None) -> list[Recommendation]:
+    def _recommend(self, row: sp.csr_matrix, n: int) -> list[Recommendation]:
         n = _check_count(n)
-        ids, scores = self.model.recommend(row, n, users=users)
+        ids, scores = self.model.recommend(row, n)
         return self._describe(row, ids[0], scores[0])
 
     def _describe(self, row: sp.csr_matrix, columns: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
@@ -123,16 +130,16 @@ class Engine:
 
     # -- explanations ---------------------------------------------------------------------------
 
-    def explain(self, row: sp.csr_matrix, artist_id: int, users: np.ndarray | None = None) -> Explanation:
+    def explain(self, row: sp.csr_matrix, artist_id: int) -> Explanation:
         column = self.interactions.artist_column(artist_id)
         if column is None:
             raise EngineError("that artist is not in the model yet, so Encore cannot say why")
-        scores = self.model.score(row, users)[0]
+        scores = self.model.score(row)[0]
         known = sp.csr_matrix(row)
-        already = bool(known[0, column] != 0)
+        mark = float(known[0, column])
         eligible = scores.copy()
         eligible[known.indices] = -np.inf
-        rank = None if already else int(np.sum(eligible > eligible[column])) + 1
+        rank = None if mark else int(np.sum(eligible > eligible[column])) + 1
         reasons, shares = self.model.contributions(row, column)
         contributions = tuple((self._artist(int(c)), float(s)) for c, s in zip(reasons, shares))
         return Explanation(
@@ -141,15 +148,16 @@ class Engine:
             rank=rank,
             ranked_artists=int(np.isfinite(eligible).sum()),
             contributions=contributions,
-            already_known=already,
+            already_liked=mark > 0,
+            not_interested=mark < 0,
         )
 
     def explain_for_likes(self, liked: Iterable[int], artist_id: int, not_interested: Iterable[int] = ()) -> Explanation:
         return self.explain(self.likes_row(liked, not_interested), artist_id)
 
     def explain_for_user(self, user_key: str, artist_id: int) -> Explanation:
-        row, index = self.user_row(user_key)
-        return self.explain(row, artist_id, users=np.array([index]))
+        row, _ = self.user_row(user_key)
+        return self.explain(row, artist_id)
 
     # -- similar artists ------------------------------------------------------------------------
 

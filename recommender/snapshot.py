@@ -69,6 +69,7 @@ def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interact
     }
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=directory))
     try:
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the snapshot from a bot running as another user
         with open(staging / MODEL_FILE, "wb") as handle:
             np.savez(handle, **arrays)
             handle.flush()

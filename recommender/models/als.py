@@ -125,7 +125,12 @@ class ALSRecommender(Recommender):
         return weighted
 
     def _normal_equations(self, confidences: sp.csr_matrix, user: int):
-        """A = Y'Y + reg I + sum_j (|c_j| - 1) y_j y_j',  b = sum_{c_j > 0} c_j y_j (as in implicit)."""
+        """A = Y'Y + reg I + sum_j e_j y_j y_j',  b = sum_{c_j > 0} c_j y_j.
+
+        For a listened or liked artist e_j = c_j - 1, as in implicit's training. A "not interested"
+        mark uses e_j = |c_j|: with implicit's |c_j| - 1, a mark on an artist most users play
+        (|c_j| < 1) would weigh less than no mark at all and raise the artist's score.
+        """
         assert self.item_factors is not None and self._gram is not None
         start, end = confidences.indptr[user], confidences.indptr[user + 1]
         columns = confidences.indices[start:end]
@@ -134,7 +139,8 @@ class ALSRecommender(Recommender):
             return None, None, columns, weights
         factors = self.item_factors[columns].astype(np.float64)
         system = self._gram + self.config.regularization * np.eye(self.config.factors)
-        system += (factors.T * (np.abs(weights) - 1.0)) @ factors
+        extra = np.where(weights > 0, weights - 1.0, -weights)
+        system += (factors.T * extra) @ factors
         target = factors.T @ np.where(weights > 0, weights, 0.0)
         return system, target, columns, weights
 
