@@ -1,0 +1,247 @@
+"""The schema of Encore's own data: members, their servers, likes, and models fitted on them.
+
+Every type is dialect-neutral so the same models run on SQLite (aiosqlite) and PostgreSQL
+(asyncpg). Tables:
+
+- ``users``: one row per Discord member, keyed by their snowflake (64-bit, ``BigInteger``);
+  ``privacy`` is ``'public'`` (others in a server may see their likes and taste) or ``'private'``.
+- ``guilds``: Discord servers the bot has seen, keyed by snowflake.
+- ``memberships``: which member was seen in which server; primary key ``(user_id, guild_id)``.
+- ``artists``: the Last.fm catalogue (its own ids, below ``MEMBER_ARTIST_ID_BASE``) and artists
+  members added that the catalogue lacks (ids from ``MEMBER_ARTIST_ID_BASE`` up).
+  ``normalized_name`` is indexed, and unique among ``source = 'member'`` rows (the catalogue
+  itself has a few spelling collisions, which it resolves by popularity).
+- ``likes``: a member likes an artist; primary key ``(user_id, artist_id)``, so a like is
+  recorded once however often it is repeated. ``weight`` holds play counts for Last.fm imports.
+- ``not_interested``: "don't recommend me this"; primary key ``(user_id, artist_id)``.
+- ``lastfm_links``: a member's linked Last.fm username.
+- ``model_snapshots``: fitted recommender snapshots and how they scored.
+- ``store_revision``: one row (``id = 1``) whose ``revision`` grows with every change to member
+  data, so a refit loop can ask "did anything change since revision N".
+
+Rows about a member (likes, marks, memberships, Last.fm link) cascade when the member is deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Catalogue ids are Last.fm's (HetRec's run to about 18,700); member-added artists start here
+# so the two ranges can never collide, whatever catalogue is loaded later.
+MEMBER_ARTIST_ID_BASE: Final = 10_000_000
+
+PRIVACY_VALUES: Final = ("public", "private")
+ARTIST_SOURCES: Final = ("lastfm", "member")
+LIKE_SOURCES: Final = ("discord", "lastfm")
+SNAPSHOT_STATUSES: Final = ("ready", "failed")
+
+# Deterministic constraint names: migrations and both dialects then agree on what to drop or alter.
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# Server-side default for rows written outside the store; the store always sends its own time.
+_NOW = text("CURRENT_TIMESTAMP")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC.
+
+    SQLite keeps datetimes as text without an offset, so values are converted to UTC on the way
+    in (keeping text order equal to time order) and tagged UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if not isinstance(value, datetime):
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_one_of("privacy", PRIVACY_VALUES), name="privacy"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    privacy: Mapped[str] = mapped_column(String(16), default="public", server_default="public")
+
+
+class Guild(Base):
+    __tablename__ = "guilds"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (Index(None, "guild_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    guild_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class Artist(Base):
+    __tablename__ = "artists"
+    __table_args__ = (
+        CheckConstraint(_one_of("source", ARTIST_SOURCES), name="source"),
+        Index(None, "normalized_name"),
+        # Member-added artists are deduplicated by the database, not by a check-then-insert race.
+        Index(
+            "uq_artists_member_normalized_name",
+            "normalized_name",
+            unique=True,
+            sqlite_where=text("source = 'member'"),
+            postgresql_where=text("source = 'member'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(500))
+    normalized_name: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class Like(Base):
+    __tablename__ = "likes"
+    __table_args__ = (
+        CheckConstraint(_one_of("source", LIKE_SOURCES), name="source"),
+        Index(None, "artist_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Where the like was made; kept even if the bot later leaves that server.
+    guild_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("guilds.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(16), default="discord", server_default="discord")
+    weight: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class NotInterested(Base):
+    __tablename__ = "not_interested"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class LastFmLink(Base):
+    __tablename__ = "lastfm_links"
+    __table_args__ = (Index(None, "username"),)
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(100))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModelSnapshot(Base):
+    __tablename__ = "model_snapshots"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", SNAPSHOT_STATUSES), name="status"),
+        Index(None, "created_at"),
+    )
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    users: Mapped[int] = mapped_column(Integer)
+    artists: Mapped[int] = mapped_column(Integer)
+    interactions: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
+
+
+class StoreRevision(Base):
+    __tablename__ = "store_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Core handles for the store: bulk statements skip the ORM's per-object work.
+users = _table(User)
+guilds = _table(Guild)
+memberships = _table(Membership)
+artists = _table(Artist)
+likes = _table(Like)
+not_interested = _table(NotInterested)
+lastfm_links = _table(LastFmLink)
+model_snapshots = _table(ModelSnapshot)
+store_revision = _table(StoreRevision)
+
+metadata = Base.metadata

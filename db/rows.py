@@ -1,0 +1,60 @@
+"""What the store hands back: small immutable rows, and the vocabularies of its string columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+Privacy = Literal["public", "private"]
+ArtistSource = Literal["lastfm", "member"]
+LikeSource = Literal["discord", "lastfm"]
+SnapshotStatus = Literal["ready", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtistRow:
+    """An artist from the Last.fm catalogue (``source='lastfm'``) or added by a member."""
+
+    id: int
+    name: str
+    normalized_name: str
+    url: str | None
+    source: ArtistSource
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LikeRow:
+    """One of a member's likes, with the artist's name; ``weight`` is plays for Last.fm imports."""
+
+    artist_id: int
+    name: str
+    source: LikeSource
+    weight: float | None
+    created_at: datetime
+    guild_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastFmLinkRow:
+    """A member's linked Last.fm account; ``refreshed_at`` is the last import of their listening."""
+
+    user_id: int
+    username: str
+    linked_at: datetime
+    refreshed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRow:
+    """A fitted model snapshot on disk and how it scored."""
+
+    version: str
+    path: str
+    created_at: datetime
+    users: int
+    artists: int
+    interactions: int
+    metrics: dict[str, Any]
+    status: SnapshotStatus
