@@ -22,10 +22,14 @@ examples:
   encore recommend --batch members.jsonl -n 10 --json
   encore similar "Daft Punk" -n 10
   encore evaluate --protocol p1 --seeds 0 1 2 --json p1.json
+  encore evaluate --protocol p2 --seeds 0 1 2 --json p2.json
+  encore db upgrade
 
 environment:
   ENCORE_LASTFM_DIR  folder of the HetRec 2011 Last.fm files (default: a cache, downloaded once)
-  ENCORE_HOME        where model snapshots are kept (default: the per-user data folder)
+  ENCORE_HOME        where model snapshots and the default database live (default: the per-user data folder)
+  ENCORE_DATABASE_URL  the store (default: sqlite+aiosqlite:///$ENCORE_HOME/encore.sqlite3)
+  ENCORE_REFIT_MINUTES minutes between background refits when something changed (default 30)
 """
 
 
@@ -55,7 +59,7 @@ def build_parser() -> Parser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, required=True)
 
-    fit = commands.add_parser("fit", help="fit the model on the Last.fm data and save a snapshot")
+    fit = commands.add_parser("fit", help="fit the model on the Last.fm data and members' likes, and save a snapshot")
     fit.add_argument("--exclude-users", type=Path, metavar="FILE", help="file of Last.fm user ids (one per line) to leave out")
 
     recommend = commands.add_parser("recommend", help="recommend artists for a Last.fm user, a list of likes, or a batch")
@@ -76,6 +80,8 @@ def build_parser() -> Parser:
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    database = commands.add_parser("db", help="the SQL store of members' likes")
+    database.add_argument("action", choices=("upgrade", "current"), help="upgrade: migrate to the newest schema; current: show the schema revision")
     return parser
 
 

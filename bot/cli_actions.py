@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from dataclasses import dataclass
@@ -17,7 +18,12 @@ from recommender.interactions import lastfm_user_key
 from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
 from recommender.text import clean_user_text
 from recommender.training import fit_snapshot, lastfm_interactions
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services.refit import RefitService
+from bot.services.startup import open_store
 from bot.settings import Settings
+from db.migrations import current as current_revision, upgrade
 
 __all__ = ["MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
 
@@ -28,7 +34,7 @@ class UserFacingError(Exception):
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate}[args.command]
+    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database}[args.command]
     return handler(args, settings)
 
 
@@ -63,27 +69,41 @@ def load_engine(settings: Settings) -> Engine:
     if snapshot is None:
         say(f"encore: fitting the model (a few seconds); the snapshot goes to {settings.snapshot_dir}")
         snapshot = fit_snapshot(lastfm_interactions(dataset), settings.snapshot_dir, dataset.fingerprint)
-    return Engine(snapshot.model, snapshot.interactions, catalogue)
+    return Engine(snapshot.model, snapshot.interactions, catalogue.extended(snapshot.member_artists))
 
 
 # -- fit ------------------------------------------------------------------------------------------
 
 
 def fit(args: argparse.Namespace, settings: Settings) -> int:
+    """The same refit the bot runs: Last.fm plus every member's likes in the store."""
     dataset = load_dataset(settings)
     excluded = _read_user_ids(args.exclude_users) if args.exclude_users else []
-    snapshot = fit_snapshot(
-        lastfm_interactions(dataset, [lastfm_user_key(u) for u in excluded]),
-        settings.snapshot_dir,
-        dataset.fingerprint,
-        extra_meta={"excluded_lastfm_users": len(excluded)},
-    )
+    lastfm = lastfm_interactions(dataset, [lastfm_user_key(u) for u in excluded])
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    timings, snapshot = asyncio.run(_refit(settings, lastfm, dataset.fingerprint, catalogue))
     meta = snapshot.meta
     print(
-        f"Fitted {meta['users']:,} users x {meta['artists']:,} artists ({meta['interactions']:,} plays) "
-        f"in {meta['fit_seconds']:.1f} s; snapshot {snapshot.path}"
+        f"Fitted {meta['users']:,} users ({meta['members']:,} members) x {meta['artists']:,} artists "
+        f"({meta['interactions']:,} interactions) in {timings.total:.1f} s "
+        f"(read {timings.read:.2f}, build {timings.build:.2f}, fit {timings.fit:.2f}, save {timings.save:.2f}); "
+        f"snapshot {snapshot.path}"
     )
     return 0
+
+
+async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: ArtistCatalogue):
+    try:
+        store = await open_store(settings.database_url, catalogue)
+    except (SQLAlchemyError, OSError) as error:
+        raise UserFacingError(f"cannot open the database {settings.database_url}: {error}") from None
+    try:
+        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes)
+        timings = await service.refit()
+        assert timings is not None and service.state is not None
+        return timings, service.state.snapshot
+    finally:
+        await store.close()
 
 
 def _read_user_ids(path: Path) -> list[int]:
@@ -298,3 +318,24 @@ def print_p2(results: dict, out: TextIO) -> None:
 def _join(names: Iterable[str]) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+def database(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.action == "upgrade":
+            upgrade(settings.database_url)
+        revision = current_revision(settings.database_url)
+    except (SQLAlchemyError, OSError) as error:
+        raise UserFacingError(f"cannot open the database {settings.database_url}: {error}") from None
+    print(f"{_redact(settings.database_url)}: schema revision {revision or 'none (run encore db upgrade)'}")
+    return 0
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

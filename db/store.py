@@ -318,6 +318,47 @@ class Store:
                 await _bump(conn)
         return inserted.rowcount > 0
 
+    async def import_likes(
+        self, rows: Iterable[tuple[int, int]], source: LikeSource = "discord",
+        weights: Iterable[float | None] | None = None,
+    ) -> int:
+        """Bulk form of `like` for (user_id, artist_id) pairs: one transaction, batched inserts.
+
+        For imports (a Last.fm account's top artists, a migration, a benchmark); existing likes are
+        kept as they are. Unknown artist ids raise `UnknownArtistError` and nothing is written.
+        Returns how many likes were new.
+        """
+        _check(source, LIKE_SOURCES, "like source")
+        pairs = [(_snowflake(u), operator.index(a)) for u, a in rows]
+        weight_list = list(weights) if weights is not None else [None] * len(pairs)
+        if len(weight_list) != len(pairs):
+            raise ValueError("weights must match rows one to one")
+        if not pairs:
+            return 0
+        now = utcnow()
+        async with self._write() as conn:
+            wanted = {a for _, a in pairs}
+            known = set(await conn.scalars(select(artists.c.id).where(artists.c.id.in_(wanted))))
+            if wanted - known:
+                raise UnknownArtistError(min(wanted - known))
+            user_ids = sorted({u for u, _ in pairs})
+            for start in range(0, len(user_ids), _CHUNK):
+                await conn.execute(
+                    self._insert(users).on_conflict_do_nothing(),
+                    [{"id": u, "created_at": now} for u in user_ids[start : start + _CHUNK]],
+                )
+            statement = self._insert(likes).on_conflict_do_nothing().returning(likes.c.user_id)
+            params = [
+                {"user_id": u, "artist_id": a, "guild_id": None, "source": source, "weight": w, "created_at": now}
+                for (u, a), w in zip(pairs, weight_list)
+            ]
+            added = 0
+            for start in range(0, len(params), _CHUNK):
+                added += len((await conn.execute(statement, params[start : start + _CHUNK])).all())
+            if added:
+                await _bump(conn)
+        return added
+
     async def unlike(self, user_id: int, artist_id: int) -> bool:
         """Remove the member's like of the artist; True if there was one."""
         user_id = _snowflake(user_id)

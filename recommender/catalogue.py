@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +104,20 @@ class ArtistCatalogue:
         self._tags: dict[int, list[str]] = {
             int(k): [str(t) for t in v] for k, v in (tags or {}).items()
         }
+
+    def extended(self, artists: Iterable[tuple[int, str, str | None]]) -> ArtistCatalogue:
+        """A new catalogue that also holds these (artist_id, name, url) artists, with no listeners.
+
+        For artists that members add. It rebuilds every index (about 0.3 s for the Last.fm
+        catalogue), so call it off the event loop and with all new artists at once.
+        """
+        extra = [(int(i), str(n), u or "") for i, n, u in artists if int(i) not in self._by_id]
+        if not extra:
+            return self
+        rows = [(a.artist_id, a.name, a.url) for a in self._ranked] + extra
+        frame = pd.DataFrame(rows, columns=["artist_id", "name", "url"])
+        listeners = {a.artist_id: a.listeners for a in self._ranked}
+        return ArtistCatalogue(frame, listeners, self._tags)
 
     @classmethod
     def from_dataset(cls, ds: LastFmDataset, top_tags_per_artist: int = 10) -> ArtistCatalogue:

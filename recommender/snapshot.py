@@ -45,6 +45,11 @@ class Snapshot:
     def version(self) -> str:
         return str(self.meta["version"])
 
+    @property
+    def member_artists(self) -> list[tuple[int, str, str | None]]:
+        """(artist_id, name, url) of the columns that are not Last.fm artists."""
+        return [(int(i), str(n), u) for i, n, u in self.meta.get("member_artists", [])]
+
 
 def new_version() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")

@@ -48,7 +48,15 @@ class ALSRecommender(Recommender):
 
     # -- training -------------------------------------------------------------------------------
 
-    def fit(self, plays: sp.csr_matrix, show_progress: bool = False) -> Self:
+    def fit(
+        self,
+        plays: sp.csr_matrix,
+        show_progress: bool = False,
+        initial: tuple[np.ndarray, np.ndarray] | None = None,
+        iterations: int | None = None,
+    ) -> Self:
+        """Fit on `plays`. `initial` (user factors, item factors) shaped like the result warm-starts
+        the iterations, e.g. from the previous snapshot, so that fewer `iterations` are needed."""
         config = self.config
         self.weighting = Weighting.fit(plays, config.weighting, config.k1, config.b)
         weighted = self.weighting.transform(plays)
@@ -56,13 +64,30 @@ class ALSRecommender(Recommender):
             factors=config.factors,
             regularization=config.regularization,
             alpha=config.alpha,
-            iterations=config.iterations,
+            iterations=iterations or config.iterations,
             random_state=config.random_state,
             calculate_training_loss=False,
         )
+        if initial is not None:
+            user_factors, item_factors = initial
+            if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (plays.shape[1], config.factors):
+                raise ValueError("initial factors do not match the matrix and the configuration")
+            # implicit only initialises factors that are None; copies, since it updates them in place.
+            model.user_factors = np.array(user_factors, dtype=np.float32)
+            model.item_factors = np.array(item_factors, dtype=np.float32)
         model.fit(weighted, show_progress=show_progress)
         self._set_factors(np.asarray(model.user_factors), np.asarray(model.item_factors))
         return self
+
+    def factors_for(self, previous_keys: np.ndarray, previous_artists: np.ndarray, user_keys: np.ndarray, artist_ids: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """This model's factors re-indexed to another matrix's rows and columns, for a warm start;
+        rows and columns it has never seen start small and random, as in a cold fit."""
+        assert self.user_factors is not None and self.item_factors is not None
+        rng = np.random.default_rng(seed)
+        return (
+            _reindex(self.user_factors, previous_keys.astype(str), user_keys.astype(str), rng),
+            _reindex(self.item_factors, previous_artists, artist_ids, rng),
+        )
 
     def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
         self.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
@@ -180,3 +205,13 @@ class ALSRecommender(Recommender):
         if model.item_factors.shape[1] != model.config.factors:
             raise ValueError("factor arrays do not match the saved configuration")
         return model
+
+
+def _reindex(factors: np.ndarray, old_ids: np.ndarray, new_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    position = {value: i for i, value in enumerate(old_ids.tolist())}
+    out = (rng.random((len(new_ids), factors.shape[1]), dtype=np.float32) * 0.01).astype(np.float32)
+    found = [(i, position[v]) for i, v in enumerate(new_ids.tolist()) if v in position]
+    if found:
+        new_rows, old_rows = map(np.array, zip(*found))
+        out[new_rows] = factors[old_rows]
+    return out

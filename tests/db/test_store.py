@@ -404,3 +404,27 @@ def test_counts(database_url: str) -> None:
         }
 
     run_with_store(database_url, scenario)
+
+
+def test_import_likes_in_bulk(database_url: str) -> None:
+    async def scenario(store: Store) -> None:
+        artists = await seed_artists(store, 30)
+        await store.like(7, artists[0], source="discord")
+        before = await store.revision()
+        pairs = [(member, artist) for member in range(1, 11) for artist in artists[:20]]
+        added = await store.import_likes(pairs, source="lastfm", weights=[3.0] * len(pairs))
+        assert added == len(pairs) - 1  # member 7 already liked artists[0]: kept as it was, not counted
+        assert await store.revision() == before + 1
+        stored = await store.all_likes()
+        assert len(stored) == len(pairs)
+        assert (7, artists[0], "discord", None) in stored
+        assert all(weight == 3.0 for user, _, source, weight in stored if source == "lastfm")
+        assert await store.import_likes(pairs, source="lastfm") == 0
+        assert await store.revision() == before + 1  # nothing new: no change
+        with pytest.raises(UnknownArtistError):
+            await store.import_likes([(1, 10**6)])
+        with pytest.raises(ValueError):
+            await store.import_likes([(1, artists[0])], weights=[1.0, 2.0])
+        assert len(await store.all_likes()) == len(pairs)
+
+    run_with_store(database_url, scenario)

@@ -1,0 +1,102 @@
+"""A full refit from the database to the swapped-in snapshot: Last.fm plus synthetic members.
+
+10,000 members with 20 likes each (artists drawn by popularity, as real members would name them) go
+into a real SQLite file through the store; then RefitService.refit() runs several times and each run's
+read / build / fit / save / swap split is recorded. Medians go to benchmarks/results/refit.json.
+
+    python benchmarks/refit.py [--members 10000] [--likes 20] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from bot.services.refit import RefitService  # noqa: E402
+from bot.services.startup import open_store  # noqa: E402
+from db.engine import default_sqlite_url  # noqa: E402
+from recommender.catalogue import ArtistCatalogue  # noqa: E402
+from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
+from recommender.training import lastfm_interactions  # noqa: E402
+
+FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
+
+
+def synthetic_likes(catalogue: ArtistCatalogue, members: int, per_member: int, seed: int = 0) -> list[tuple[int, int]]:
+    artists = list(catalogue)
+    ids = np.array([a.artist_id for a in artists])
+    weights = np.array([a.listeners for a in artists], dtype=float) + 1.0
+    weights /= weights.sum()
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for member in range(members):
+        for artist in rng.choice(ids, size=per_member, replace=False, p=weights):
+            pairs.append((FIRST_MEMBER_ID + member, int(artist)))
+    return pairs
+
+
+async def measure(members: int, per_member: int, runs: int, workdir: Path) -> dict:
+    dataset = load_hetrec(resolve_data_dir(None, download=False))
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    url = default_sqlite_url(workdir)
+    store = await open_store(url, catalogue)
+    try:
+        started = time.perf_counter()
+        added = await store.import_likes(synthetic_likes(catalogue, members, per_member))
+        insert_seconds = time.perf_counter() - started
+        service = RefitService(store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, workdir / "snapshots")
+        timings = []
+        for _ in range(runs):
+            result = await service.refit()
+            assert result is not None, service.last_error
+            timings.append(result.as_dict())
+        meta = service.state.snapshot.meta
+    finally:
+        await store.close()
+    medians = {part: statistics.median(t[part] for t in timings) for part in timings[0]}
+    return {
+        "benchmark": "refit",
+        "what": "RefitService.refit(): read likes from SQLite, merge with Last.fm, fit ALS, save and swap the snapshot",
+        "members": members,
+        "likes_per_member": per_member,
+        "member_likes": added,
+        "matrix": {"users": meta["users"], "artists": meta["artists"], "interactions": meta["interactions"]},
+        "runs": runs,
+        "median_seconds": medians,
+        "all_runs": timings,
+        "setup_insert_seconds": insert_seconds,
+        "target_median_total_seconds": 5.0,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--likes", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "refit.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(measure(args.members, args.likes, args.runs, Path(tmp)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    m = result["median_seconds"]
+    print(f"refit of {result['matrix']['users']:,} users x {result['matrix']['artists']:,} artists: median "
+          f"{m['total']:.2f} s (read {m['read']:.2f}, build {m['build']:.2f}, fit {m['fit']:.2f}, "
+          f"save {m['save']:.2f}, swap {m['swap']:.2f}) over {result['runs']} runs")
+
+
+if __name__ == "__main__":
+    main()

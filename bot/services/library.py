@@ -1,0 +1,114 @@
+"""A member's likes and what Encore makes of them, always from the store's current rows.
+
+Recommendations are solved from the member's likes and "not interested" marks as they are in the
+store at that moment, so both count at once, whatever the last refit saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recommender.catalogue import Artist
+from recommender.engine import EngineError, Explanation, Recommendation
+from recommender.text import clean_user_text, normalize_name
+
+from bot.services.refit import RefitService
+from db.store import Store
+
+MAX_NAME_LENGTH = 200
+
+
+class LibraryError(ValueError):
+    """A request about likes that cannot be done; the message is for the member."""
+
+
+class NoMatch(LibraryError):
+    """No catalogue artist has that name; `suggestions` are the nearest ones."""
+
+    def __init__(self, query: str, suggestions: tuple[Artist, ...]) -> None:
+        super().__init__(f"no artist matches {query!r}")
+        self.query = query
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class LikeResult:
+    artist: Artist
+    new: bool
+
+
+class MemberLibrary:
+    def __init__(self, store: Store, models: RefitService) -> None:
+        self.store = store
+        self.models = models
+
+    @property
+    def catalogue(self):
+        return self.models.catalogue
+
+    def resolve(self, name: str) -> Artist:
+        """The catalogue artist for a typed name, or NoMatch with suggestions."""
+        query = clean_user_text(name)
+        if not query:
+            raise LibraryError("give an artist name")
+        if len(query) > MAX_NAME_LENGTH:
+            raise LibraryError(f"artist names are at most {MAX_NAME_LENGTH} characters")
+        resolution = self.catalogue.resolve(query)
+        if resolution.artist is None:
+            raise NoMatch(query, tuple(resolution.suggestions))
+        return resolution.artist
+
+    async def like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
+        artist = self.resolve(name)
+        new = await self.store.like(user_id, artist.artist_id, guild_id=guild_id)
+        return LikeResult(artist, new)
+
+    async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
+        """For a name the catalogue lacks, after the member confirmed it is a real artist."""
+        query = clean_user_text(name)
+        if not query or len(query) > MAX_NAME_LENGTH:
+            raise LibraryError(f"artist names are 1 to {MAX_NAME_LENGTH} characters")
+        artist_id = await self.store.add_member_artist(query, normalize_name(query))
+        if artist_id not in self.catalogue:
+            row = await self.store.get_artist(artist_id)
+            assert row is not None
+            self.models.catalogue = self.catalogue.extended([(row.id, row.name, row.url)])
+        new = await self.store.like(user_id, artist_id, guild_id=guild_id)
+        return LikeResult(self.catalogue.get(artist_id), new)
+
+    async def unlike(self, user_id: int, name: str) -> LikeResult:
+        artist = self.resolve(name)
+        removed = await self.store.unlike(user_id, artist.artist_id)
+        return LikeResult(artist, removed)
+
+    async def not_interested(self, user_id: int, artist_id: int) -> bool:
+        return await self.store.mark_not_interested(user_id, artist_id)
+
+    async def liked_artists(self, user_id: int) -> list[Artist]:
+        return [self.catalogue.get(row.artist_id) for row in await self.store.likes_of(user_id)
+                if row.artist_id in self.catalogue]
+
+    async def recommend(self, user_id: int, n: int = 10) -> list[Recommendation]:
+        liked, marked = await self._taste(user_id)
+        try:
+            return self.models.engine.recommend_for_likes(liked, n, not_interested=marked)
+        except EngineError as error:
+            raise LibraryError(str(error)) from None
+
+    async def explain(self, user_id: int, name: str) -> Explanation:
+        artist = self.resolve(name)
+        liked, marked = await self._taste(user_id)
+        try:
+            return self.models.engine.explain_for_likes(liked, artist.artist_id, not_interested=marked)
+        except EngineError as error:
+            raise LibraryError(str(error)) from None
+
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """Every row about the member goes now; the model forgets them at its next refit."""
+        return await self.store.forget_user(user_id)
+
+    async def _taste(self, user_id: int) -> tuple[list[int], list[int]]:
+        liked = [row.artist_id for row in await self.store.likes_of(user_id)]
+        if not liked:
+            raise LibraryError("you have not liked any artist yet; use /like first")
+        return liked, await self.store.not_interested_of(user_id)

@@ -1,0 +1,212 @@
+"""Refitting the model from the store in the background, and serving the newest good snapshot.
+
+A refit reads every like from the store (on the event loop, the store is async), then builds the
+matrix, fits and saves in a worker thread, so the loop that answers Discord is never blocked. The new
+engine is swapped in by one assignment; a failed refit logs why and leaves the old engine serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from recommender.catalogue import ArtistCatalogue
+from recommender.engine import LIKE_PLAYS, Engine
+from recommender.interactions import Interactions
+from recommender.merge import MemberPlays, merge_members
+from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.snapshot import Snapshot, load_latest, load_snapshot, save_snapshot
+
+from db.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefitTimings:
+    read: float
+    build: float
+    fit: float
+    save: float
+    swap: float
+
+    @property
+    def total(self) -> float:
+        return self.read + self.build + self.fit + self.save + self.swap
+
+    def as_dict(self) -> dict[str, float]:
+        return {"read": self.read, "build": self.build, "fit": self.fit, "save": self.save,
+                "swap": self.swap, "total": self.total}
+
+
+@dataclass
+class ServingState:
+    """What is being served now; replaced whole on every swap so readers never see a mix."""
+
+    engine: Engine
+    snapshot: Snapshot
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class RefitService:
+    def __init__(
+        self,
+        store: Store,
+        lastfm: Interactions,
+        lastfm_fingerprint: str,
+        catalogue: ArtistCatalogue,
+        snapshot_dir: Path,
+        refit_minutes: float = 30.0,
+        like_plays: float = LIKE_PLAYS,
+        config: ALSConfig = ALSConfig(),
+    ) -> None:
+        self.store = store
+        self.lastfm = lastfm
+        self.lastfm_fingerprint = lastfm_fingerprint
+        self.catalogue = catalogue
+        self.snapshot_dir = snapshot_dir
+        self.refit_interval = refit_minutes * 60.0
+        self.like_plays = like_plays
+        self.config = config
+        self.state: ServingState | None = None
+        self.last_refit_at: float | None = None
+        self.last_error: str | None = None
+        self.last_timings: RefitTimings | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        if self.state is None:
+            raise RuntimeError("RefitService.start() has not run")
+        return self.state.engine
+
+    # -- start ----------------------------------------------------------------------------------
+
+    async def start(self) -> ServingState:
+        """Serve the newest good snapshot for this data; fit one only if there is none."""
+        await asyncio.to_thread(remove_stale_staging, self.snapshot_dir)
+        snapshot, skipped = await asyncio.to_thread(load_latest, self.snapshot_dir, self.lastfm_fingerprint)
+        for reason in skipped:
+            log.warning("skipped a snapshot: %s", reason)
+        if snapshot is None:
+            log.info("no usable snapshot in %s; fitting one", self.snapshot_dir)
+            await self.refit()
+        else:
+            await self._swap(snapshot)
+            log.info("serving snapshot %s", snapshot.version)
+        assert self.state is not None
+        return self.state
+
+    # -- refit ----------------------------------------------------------------------------------
+
+    async def refit_if_due(self, now: float | None = None) -> bool:
+        """Refit when the interval has passed and the store changed since the served snapshot."""
+        now = time.monotonic() if now is None else now
+        if self.last_refit_at is not None and now - self.last_refit_at < self.refit_interval:
+            return False
+        served = self.state.snapshot.meta.get("store_revision") if self.state else None
+        if served is not None and served == await self.store.revision():
+            return False
+        return await self.refit() is not None
+
+    async def refit(self) -> RefitTimings | None:
+        """One refit from the store to the swapped-in snapshot; None (and a log line) if it failed."""
+        async with self._lock:
+            self.last_refit_at = time.monotonic()
+            try:
+                timings = await self._refit()
+            except Exception as error:  # noqa: BLE001 - any failure must leave the old model serving
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("refit failed; still serving %s", self.state.snapshot.version if self.state else "nothing")
+                if self.state is None:
+                    raise
+                return None
+            self.last_error = None
+            self.last_timings = timings
+            log.info("refit done in %.2f s (%s)", timings.total,
+                     ", ".join(f"{k} {v:.2f} s" for k, v in timings.as_dict().items() if k != "total"))
+            return timings
+
+    async def _refit(self) -> RefitTimings:
+        started = time.perf_counter()
+        revision = await self.store.revision()
+        likes = await self.store.all_likes()
+        new_artists = [(a.id, a.name, a.url) for a in await self.store.member_artists()]
+        read = time.perf_counter() - started
+        snapshot, build, fit, save = await asyncio.to_thread(self._build_fit_save, likes, revision, new_artists)
+        started = time.perf_counter()
+        await self._swap(snapshot)
+        await self.store.record_snapshot(
+            version=snapshot.version, path=str(snapshot.path),
+            created_at=datetime.fromisoformat(snapshot.meta["created"]),
+            users=snapshot.meta["users"], artists=snapshot.meta["artists"],
+            interactions=snapshot.meta["interactions"], metrics={"fit_seconds": fit},
+        )
+        return RefitTimings(read, build, fit, save, time.perf_counter() - started)
+
+    def _build_fit_save(self, likes, revision: int, new_artists: list) -> tuple[Snapshot, float, float, float]:
+        started = time.perf_counter()
+        members = MemberPlays.from_likes(likes, self.like_plays)
+        interactions = merge_members(self.lastfm, members)
+        build = time.perf_counter() - started
+        started = time.perf_counter()
+        model = ALSRecommender(self.config).fit(interactions.plays)
+        fit = time.perf_counter() - started
+        started = time.perf_counter()
+        meta = {
+            "data_fingerprint": self.lastfm_fingerprint,
+            "store_revision": revision,
+            "members": int(len(set(members.user_ids.tolist()))),
+            "member_likes": int(members.user_ids.size),
+            "fit_seconds": round(fit, 3),
+            # Names of artists only members know, so the snapshot can be served without the store.
+            "member_artists": [[int(i), str(n), u] for i, n, u in new_artists
+                               if interactions.artist_column(i) is not None],
+        }
+        path = save_snapshot(self.snapshot_dir, model, interactions, meta)
+        snapshot = load_snapshot(path)
+        return snapshot, build, fit, time.perf_counter() - started
+
+    async def _swap(self, snapshot: Snapshot) -> None:
+        if any(int(a) not in self.catalogue for a in snapshot.interactions.artist_ids):
+            self.catalogue = await asyncio.to_thread(self.catalogue.extended, snapshot.member_artists)
+        engine = Engine(snapshot.model, snapshot.interactions, self.catalogue, self.like_plays)
+        self.state = ServingState(engine=engine, snapshot=snapshot)
+
+    # -- loop -----------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 30.0) -> None:
+        """Check every `poll_seconds` until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.refit_if_due()
+            except Exception:  # noqa: BLE001 - the loop must outlive a bad check
+                log.exception("refit check failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+
+
+STALE_STAGING_SECONDS = 600
+
+
+def remove_stale_staging(snapshot_dir: Path) -> None:
+    """Delete half-written snapshots left by a process killed while saving.
+
+    Only old ones: a fresh one may belong to another process (`encore fit`) saving right now.
+    """
+    if not snapshot_dir.is_dir():
+        return
+    for leftover in snapshot_dir.glob(".incoming-*"):
+        try:
+            age = time.time() - leftover.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > STALE_STAGING_SECONDS:
+            shutil.rmtree(leftover, ignore_errors=True)
