@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services.refit import RefitService
 from bot.services.startup import open_store
-from bot.settings import Settings
+from bot.settings import Settings, redact_url
 from db.migrations import current as current_revision, upgrade
 
 __all__ = ["MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
@@ -96,7 +96,7 @@ async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: Artist
     try:
         store = await open_store(settings.database_url, catalogue)
     except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {settings.database_url}: {error}") from None
+        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
     try:
         service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes)
         timings = await service.refit()
@@ -329,13 +329,13 @@ def database(args: argparse.Namespace, settings: Settings) -> int:
             upgrade(settings.database_url)
         revision = current_revision(settings.database_url)
     except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {settings.database_url}: {error}") from None
-    print(f"{_redact(settings.database_url)}: schema revision {revision or 'none (run encore db upgrade)'}")
+        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+    print(f"{redact_url(settings.database_url)}: schema revision {revision or 'none (run encore db upgrade)'}")
     return 0
 
 
-def _redact(url: str) -> str:
-    """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+def _first_line(error: Exception) -> str:
+    """Database errors carry the SQL and a link on later lines; the first says what went wrong.
+    The URL, which may hold a password, is never part of it."""
+    text = str(getattr(error, "orig", None) or error)
+    return redact_url(text.strip().splitlines()[0] if text.strip() else type(error).__name__)

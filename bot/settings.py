@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -38,7 +39,7 @@ class Settings:
         database_url = environ.get("ENCORE_DATABASE_URL", "").strip() or default_sqlite_url(home)
         if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError(
-                f"ENCORE_DATABASE_URL={database_url} is not supported; use sqlite+aiosqlite:///PATH "
+                f"ENCORE_DATABASE_URL={redact_url(database_url)} is not supported; use sqlite+aiosqlite:///PATH "
                 "or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
             )
         return cls(
@@ -47,6 +48,11 @@ class Settings:
             database_url=database_url,
             refit_minutes=_positive_number(environ, "ENCORE_REFIT_MINUTES", 30.0),
         )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, fit to print in a log or an error message."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
 
 
 def _positive_number(environ: Mapping[str, str], name: str, default: float) -> float:

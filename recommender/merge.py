@@ -45,11 +45,11 @@ def merge_members(lastfm: Interactions, members: MemberPlays) -> Interactions:
     if members.user_ids.size == 0:
         return lastfm
     member_ids, member_rows = np.unique(members.user_ids, return_inverse=True)
-    known = np.array([lastfm.artist_column(a) is not None for a in np.unique(members.artist_ids)], dtype=bool)
-    new_artists = np.unique(members.artist_ids)[~known]
+    liked = np.unique(members.artist_ids)
+    new_artists = liked[~np.isin(liked, lastfm.artist_ids)]
     artist_ids = np.concatenate([lastfm.artist_ids, new_artists]).astype(np.int64)
-    column_of = {int(a): i for i, a in enumerate(artist_ids)}
-    columns = np.fromiter((column_of[int(a)] for a in members.artist_ids), dtype=np.int64, count=members.artist_ids.size)
+    order = np.argsort(artist_ids, kind="stable")
+    columns = order[np.searchsorted(artist_ids, members.artist_ids, sorter=order)]
     member_matrix = sp.csr_matrix(
         (members.plays, (member_rows, columns)), shape=(member_ids.size, artist_ids.size), dtype=np.float32
     )

@@ -72,7 +72,7 @@ class MemberLibrary:
         if artist_id not in self.catalogue:
             row = await self.store.get_artist(artist_id)
             assert row is not None
-            self.models.catalogue = self.catalogue.extended([(row.id, row.name, row.url)])
+            await self.models.include_artists([(row.id, row.name, row.url)])
         new = await self.store.like(user_id, artist_id, guild_id=guild_id)
         return LikeResult(self.catalogue.get(artist_id), new)
 

@@ -26,6 +26,12 @@ from db.store import Store
 
 log = logging.getLogger(__name__)
 
+#: A periodic refit starts from the served model's factors; 8 iterations from there scored NDCG@10
+#: 0.2636 on P1 against 0.2642 for a cold 15 (seeds 0-2, the warm start fitted without 10 % of the
+#: users), at about half the time. Every COLD_EVERY-th refit starts cold so that no drift piles up.
+WARM_ITERATIONS = 8
+COLD_EVERY = 10
+
 
 @dataclass(frozen=True)
 class RefitTimings:
@@ -64,6 +70,7 @@ class RefitService:
         refit_minutes: float = 30.0,
         like_plays: float = LIKE_PLAYS,
         config: ALSConfig = ALSConfig(),
+        warm_iterations: int = WARM_ITERATIONS,
     ) -> None:
         self.store = store
         self.lastfm = lastfm
@@ -73,11 +80,13 @@ class RefitService:
         self.refit_interval = refit_minutes * 60.0
         self.like_plays = like_plays
         self.config = config
+        self.warm_iterations = warm_iterations
         self.state: ServingState | None = None
         self.last_refit_at: float | None = None
         self.last_error: str | None = None
         self.last_timings: RefitTimings | None = None
         self._lock = asyncio.Lock()
+        self._catalogue_lock = asyncio.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -153,9 +162,18 @@ class RefitService:
         started = time.perf_counter()
         members = MemberPlays.from_likes(likes, self.like_plays)
         interactions = merge_members(self.lastfm, members)
+        warm_from = self._warm_start_source()
+        initial = None
+        if warm_from is not None:
+            previous = warm_from.snapshot
+            initial = previous.model.factors_for(
+                previous.interactions.user_keys, previous.interactions.artist_ids,
+                interactions.user_keys, interactions.artist_ids,
+            )
         build = time.perf_counter() - started
         started = time.perf_counter()
-        model = ALSRecommender(self.config).fit(interactions.plays)
+        iterations = self.warm_iterations if initial is not None else self.config.iterations
+        model = ALSRecommender(self.config).fit(interactions.plays, initial=initial, iterations=iterations)
         fit = time.perf_counter() - started
         started = time.perf_counter()
         meta = {
@@ -164,6 +182,9 @@ class RefitService:
             "members": int(len(set(members.user_ids.tolist()))),
             "member_likes": int(members.user_ids.size),
             "fit_seconds": round(fit, 3),
+            "iterations": iterations,
+            "warm_start_from": warm_from.snapshot.version if warm_from else None,
+            "warm_chain": (warm_from.snapshot.meta.get("warm_chain", 0) + 1) if warm_from else 0,
             # Names of artists only members know, so the snapshot can be served without the store.
             "member_artists": [[int(i), str(n), u] for i, n, u in new_artists
                                if interactions.artist_column(i) is not None],
@@ -172,9 +193,30 @@ class RefitService:
         snapshot = load_snapshot(path)
         return snapshot, build, fit, time.perf_counter() - started
 
+    def _warm_start_source(self) -> ServingState | None:
+        """The served state, if its model can seed this refit (same settings, chain not too long)."""
+        state = self.state
+        if state is None or self.warm_iterations <= 0:
+            return None
+        if state.snapshot.model.config != self.config:
+            return None
+        if state.snapshot.meta.get("warm_chain", 0) + 1 >= COLD_EVERY:
+            return None
+        return state
+
+    async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None:
+        """Make the serving catalogue name these (artist_id, name, url) artists.
+
+        The rebuild runs in a worker thread; the lock makes each rebuild start from the catalogue
+        the previous one produced, so two additions at once cannot undo each other.
+        """
+        async with self._catalogue_lock:
+            missing = [a for a in artists if int(a[0]) not in self.catalogue]
+            if missing:
+                self.catalogue = await asyncio.to_thread(self.catalogue.extended, missing)
+
     async def _swap(self, snapshot: Snapshot) -> None:
-        if any(int(a) not in self.catalogue for a in snapshot.interactions.artist_ids):
-            self.catalogue = await asyncio.to_thread(self.catalogue.extended, snapshot.member_artists)
+        await self.include_artists(snapshot.member_artists)
         engine = Engine(snapshot.model, snapshot.interactions, self.catalogue, self.like_plays)
         self.state = ServingState(engine=engine, snapshot=snapshot)
 

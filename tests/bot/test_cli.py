@@ -146,13 +146,13 @@ def test_fit_writes_a_snapshot(fitted, plays_by_user) -> None:
     artists = len(set().union(*plays_by_user.values()))
     pairs = sum(len(a) for a in plays_by_user.values())
     assert (users, artists, pairs) == (1892, 17632, 92834)  # HetRec 2011 Last.fm
-    assert result.stdout.startswith(f"Fitted {users:,} users x {artists:,} artists ({pairs:,} plays)")
+    assert result.stdout.startswith(f"Fitted {users:,} users (0 members) x {artists:,} artists ({pairs:,} interactions)")
     snapshots = [p for p in (home / "snapshots").iterdir() if not p.name.startswith(".")]
     assert len(snapshots) == 1
     assert (snapshots[0] / "model.npz").is_file() and (snapshots[0] / "meta.json").is_file()
     assert str(snapshots[0]) in result.stdout
     meta = json.loads((snapshots[0] / "meta.json").read_text())
-    assert meta["users"] == users and meta["excluded_lastfm_users"] == 0 and len(meta["data_fingerprint"]) == 16
+    assert meta["users"] == users and meta["members"] == 0 and len(meta["data_fingerprint"]) == 16
 
 
 def test_first_run_in_a_fresh_home_fits_once_with_one_note(tmp_path: Path, lastfm_dir: Path) -> None:

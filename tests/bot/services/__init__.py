@@ -1,0 +1,1 @@
+"""Tests of bot.services: refits, members' libraries, and surviving a SIGKILL."""
