@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import io
 import os
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ import pandas as pd
 import platformdirs
 
 from recommender import download as downloads
+from recommender.tsv import RaggedTable, read_exact_tsv
 
 __all__ = [
     "DATASET_DIRNAME",
@@ -196,33 +194,11 @@ def _read(directory: Path, spec: _FileSpec) -> _Table:
         for column in spec.columns
     }
     try:
-        with warnings.catch_warnings():
-            # A line with extra fields makes pandas warn and truncate; the tab count below
-            # turns that into a DataError with the line number instead.
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep="\t",
-                header=None,
-                skiprows=1,
-                names=list(spec.columns),
-                index_col=False,
-                dtype=dtypes,
-                # "NA" and '"Weird Al" Yankovic' are names, not missing values or quotes.
-                na_filter=False,
-                quoting=csv.QUOTE_NONE,
-                lineterminator="\n",
-                engine="c",
-            )
+        frame = read_exact_tsv(text, spec.columns, dtypes, has_header=True)
+    except RaggedTable:
+        raise _locate_bad_line(spec, text, None) from None
     except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         raise _locate_bad_line(spec, text, exc) from exc
-    # Missing trailing text fields parse as "" rather than failing, and pandas truncates
-    # (not rejects) a first data line with extra fields. It rejects extra fields anywhere
-    # else, so with the first line checked, equal tab totals mean every line is exact.
-    tabs = len(spec.columns) - 1
-    first = next(_data_lines(text), (0, ""))[1]
-    if text.count("\t") != tabs * (len(frame) + 1) or (first and first.count("\t") != tabs):
-        raise _locate_bad_line(spec, text, None)
     for column in spec.numbers:
         if not np.isfinite(frame[column].to_numpy()).all():
             raise _locate_bad_line(spec, text, None)

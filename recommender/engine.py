@@ -15,7 +15,6 @@ import scipy.sparse as sp
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.interactions import Interactions
 from recommender.models.als import ALSRecommender
-from recommender.ranking import top_n
 
 #: Pseudo play count of one like. BM25 saturates counts (k1 = 0.5), so on protocol P2 every value
 #: from 1 to 500 measured the same (NDCG@10 0.5145–0.5151 at k = 5); this sits in the flat middle.

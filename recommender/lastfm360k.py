@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from recommender.tsv import read_exact_tsv
 
 __all__ = ["COLUMNS", "read_lastfm_360k"]
 
@@ -25,30 +25,9 @@ def _parse_chunk(lines: list[str]) -> tuple[pd.DataFrame, int]:
     """Parse one block of lines; returns the valid rows and how many lines were skipped."""
     text = "".join(lines)
     try:
-        with warnings.catch_warnings():
-            # Extra fields make pandas warn and truncate; the tab count below catches them.
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep="\t",
-                header=None,
-                names=list(COLUMNS),
-                index_col=False,
-                # Numeric plays parse in C; a non-number fails the block into the slow path.
-                dtype={"user": str, "artist_mbid": str, "artist_name": str, "plays": "float64"},
-                # Artist names contain quotes and words like "NA"; both are data here.
-                quoting=csv.QUOTE_NONE,
-                na_filter=False,
-                lineterminator="\n",
-                skip_blank_lines=True,
-                engine="c",
-            )
+        # Numeric plays parse in C; a non-number fails the block into the slow path.
+        frame = read_exact_tsv(text, COLUMNS, {"user": str, "artist_mbid": str, "artist_name": str, "plays": "float64"}, has_header=False)
         malformed = 0
-        # Short lines parse with empty trailing fields and pandas truncates a first line
-        # with extra fields; tab counts expose both (later long lines raise on their own).
-        first = next((line for line in lines if line.strip("\r\n")), "")
-        if text.count("\t") != 3 * len(frame) or (first and first.count("\t") != 3):
-            raise ValueError("ragged block")
     except (ValueError, pd.errors.ParserError):
         # Rare: a line with the wrong number of fields or non-numeric plays.
         # Split this block by hand and let the checks below sort the lines out.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import encore_command, encore_env
 
 pytestmark = pytest.mark.slow
 
@@ -20,31 +20,11 @@ BECAUSE = re.compile(r"^\s+because you like (.+)$")
 SIMILAR = re.compile(r"^\s*(\d+)\. (.+?)\s+similarity (-?\d+\.\d\d)\s+(https://\S+)$")
 
 
-def encore_command() -> list[str]:
-    """The installed console script, else whatever `encore` is on PATH, else the module."""
-    beside_python = Path(sys.executable).with_name("encore")
-    if beside_python.is_file():
-        return [str(beside_python)]
-    found = shutil.which("encore")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "bot.cli"]
-
-
 ENCORE = encore_command()
 
 
 def run_encore(*args: str, home: Path, data: Path | str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ENCORE_")}
-    env |= {
-        "ENCORE_HOME": str(home),
-        "ENCORE_LASTFM_DIR": str(data),
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTHONIOENCODING": "utf-8",
-        # Nothing may land in the real per-user folders.
-        "XDG_CACHE_HOME": str(Path(home) / "xdg-cache"),
-        "XDG_DATA_HOME": str(Path(home) / "xdg-data"),
-    }
+    env = encore_env(home, data)
     return subprocess.run(
         [*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout
     )

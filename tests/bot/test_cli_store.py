@@ -9,23 +9,19 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, SettingsError
 from db.engine import create_engine, default_sqlite_url
 from db.migrations import upgrade
 from db.store import Store
 from recommender.text import normalize_name
-from tests.db.conftest import DATABASE_URL_ENV, _drop_store_tables
+from tests.support import encore_command, encore_env, throwaway_database
 
 FIT_LINE = re.compile(
     r"^Fitted (?P<users>[\d,]+) users \((?P<members>[\d,]+) members\) x (?P<artists>[\d,]+) artists "
@@ -36,28 +32,11 @@ FIT_LINE = re.compile(
 MEMBER_LIKES = {101: ["Radiohead", "Björk"], 102: ["Daft Punk"], 2**63 - 1: ["Radiohead", "Muse", "Coldplay"]}
 
 
-def encore_command() -> list[str]:
-    beside_python = Path(sys.executable).with_name("encore")
-    if beside_python.is_file():
-        return [str(beside_python)]
-    found = shutil.which("encore")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str | None]:
     """None: the default SQLite file in ENCORE_HOME; else the PostgreSQL test database, emptied."""
-    configured = os.environ.get(DATABASE_URL_ENV)
-    if not configured:
-        yield None
-        return
-    if "test" not in (make_url(configured).database or ""):
-        pytest.fail(f"{DATABASE_URL_ENV} must name a throwaway database with 'test' in its name")
-    asyncio.run(_drop_store_tables(configured))
-    try:
-        yield configured
-    finally:
-        asyncio.run(_drop_store_tables(configured))
+    with throwaway_database(None) as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,18 +46,7 @@ def home(tmp_path: Path) -> Path:
 
 def run_encore(*args: str, home: Path, data: Path | str, database_url: str | None = None,
                extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ENCORE_")}
-    env |= {
-        "ENCORE_HOME": str(home),
-        "ENCORE_LASTFM_DIR": str(data),
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "XDG_CACHE_HOME": str(home.parent / "xdg-cache"),
-        "XDG_DATA_HOME": str(home.parent / "xdg-data"),
-    }
-    if database_url:
-        env["ENCORE_DATABASE_URL"] = database_url
-    env |= extra or {}
+    env = encore_env(home, data, database_url) | (extra or {})
     return subprocess.run([*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300)
 
 

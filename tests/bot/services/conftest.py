@@ -26,7 +26,6 @@ from pathlib import Path  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
 import pytest  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.services.library import MemberLibrary  # noqa: E402
 from bot.services.refit import RefitService  # noqa: E402
@@ -37,7 +36,7 @@ from recommender.interactions import Interactions  # noqa: E402
 from recommender.models.als import ALSConfig, ALSRecommender  # noqa: E402
 from recommender.snapshot import META_FILE  # noqa: E402
 from recommender.training import fit_snapshot, lastfm_interactions  # noqa: E402
-from tests.db.conftest import DATABASE_URL_ENV, _drop_store_tables  # noqa: E402
+from tests.support import throwaway_database  # noqa: E402
 
 T = TypeVar("T")
 
@@ -84,17 +83,9 @@ def copy_snapshot(source: Path, snapshot_dir: Path, version: str) -> Path:
 @pytest.fixture
 def store_url(tmp_path: Path) -> Iterator[str]:
     """An empty database for one test; `open_store` migrates it."""
-    configured = os.environ.get(DATABASE_URL_ENV)
-    if not configured:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'encore.sqlite3'}"
-        return
-    if "test" not in (make_url(configured).database or ""):
-        pytest.fail(f"{DATABASE_URL_ENV} must name a throwaway database with 'test' in its name")
-    asyncio.run(_drop_store_tables(configured))
-    try:
-        yield configured
-    finally:
-        asyncio.run(_drop_store_tables(configured))
+    with throwaway_database(tmp_path / "encore.sqlite3") as url:
+        assert url is not None
+        yield url
 
 
 @pytest.fixture

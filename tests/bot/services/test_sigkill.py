@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from db.store import Store
 from recommender.engine import Engine
 from recommender.snapshot import Snapshot, load_latest, snapshot_paths
 
+from tests.support import encore_command, encore_env
+
 from .conftest import RealData
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
@@ -46,27 +47,6 @@ FIRST_SYNTHETIC_ID = 10**15
 NAMED_MEMBERS = {111: ["Radiohead", "Björk"], 222: ["Daft Punk", "Justice", "Air"], 333: ["Muse"]}
 SAVE_ATTEMPTS = 10
 STEADY_SECONDS = 0.5  # how long the extra fit threads must have been running before the kill
-
-
-def encore_command() -> list[str]:
-    beside_python = Path(sys.executable).with_name("encore")
-    if beside_python.is_file():
-        return [str(beside_python)]
-    found = shutil.which("encore")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
-
-
-def encore_env(home: Path, lastfm_dir: Path, database_url: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ENCORE_")}
-    return env | {
-        "ENCORE_HOME": str(home),
-        "ENCORE_LASTFM_DIR": str(lastfm_dir),
-        "ENCORE_DATABASE_URL": database_url,
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "XDG_CACHE_HOME": str(home / "xdg-cache"),
-        "XDG_DATA_HOME": str(home / "xdg-data"),
-    }
 
 
 def run_encore(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
