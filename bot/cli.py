@@ -29,6 +29,9 @@ environment:
   ENCORE_HOME        where model snapshots and the default database live (default: the per-user data folder)
   ENCORE_DATABASE_URL  the store (default: sqlite+aiosqlite:///$ENCORE_HOME/encore.sqlite3)
   ENCORE_REFIT_MINUTES minutes between background refits when something changed (default 30)
+  DISCORD_TOKEN        the bot's token (encore run)
+  ENCORE_DEV_GUILD     sync slash commands to this server only (instant; for development)
+  ENCORE_DISCORD_API_BASE, ENCORE_DISCORD_GATEWAY  another Discord-compatible endpoint
 """
 
 
@@ -79,6 +82,8 @@ def build_parser() -> Parser:
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    commands.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C")
+
     database = commands.add_parser("db", help="the SQL store of members' likes")
     database.add_argument("action", choices=("upgrade", "current"), help="upgrade: migrate to the newest schema; current: show the schema revision")
     return parser

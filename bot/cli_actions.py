@@ -34,7 +34,8 @@ class UserFacingError(Exception):
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database}[args.command]
+    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database,
+               "run": run_bot}[args.command]
     return handler(args, settings)
 
 
@@ -339,3 +340,48 @@ def _first_line(error: Exception) -> str:
     The URL, which may hold a password, is never part of it."""
     text = str(getattr(error, "orig", None) or error)
     return redact_url(text.strip().splitlines()[0] if text.strip() else type(error).__name__)
+
+
+# -- run ------------------------------------------------------------------------------------------
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """The bot, until SIGTERM or Ctrl-C; then the gateway closes and pending writes finish."""
+    import logging
+
+    token = settings.require_token()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(settings, token))
+    return 0
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    import signal
+
+    import discord
+
+    from bot.client import EncoreBot, point_at
+    from bot.services.container import build_services
+
+    point_at(settings.discord_api_base, settings.discord_gateway)
+    try:
+        services = await build_services(settings)
+    except DataError as error:
+        raise UserFacingError(str(error)) from None
+    except (SQLAlchemyError, OSError) as error:
+        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+    bot = EncoreBot(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        runner = asyncio.create_task(bot.start(token))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()
+    except discord.LoginFailure:
+        raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
+    finally:
+        await bot.close()

@@ -27,6 +27,22 @@ class Settings:
     database_url: str
     #: Minutes between refits when something changed (ENCORE_REFIT_MINUTES).
     refit_minutes: float = 30.0
+    #: The bot's token (DISCORD_TOKEN); only `encore run` needs it.
+    discord_token: str | None = None
+    #: Sync the slash commands to this server only (ENCORE_DEV_GUILD): instant, for development.
+    dev_guild: int | None = None
+    #: Another Discord-compatible REST base, e.g. http://127.0.0.1:8765/api/v10 (ENCORE_DISCORD_API_BASE).
+    discord_api_base: str | None = None
+    #: Another gateway URL, e.g. ws://127.0.0.1:8765/gateway (ENCORE_DISCORD_GATEWAY).
+    discord_gateway: str | None = None
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise SettingsError(
+                "DISCORD_TOKEN is not set; create a bot at https://discord.com/developers/applications "
+                "and put its token in DISCORD_TOKEN (see the README, 'Running the bot')"
+            )
+        return self.discord_token
 
     @property
     def snapshot_dir(self) -> Path:
@@ -47,12 +63,34 @@ class Settings:
             lastfm_dir=_path(environ, "ENCORE_LASTFM_DIR"),
             database_url=database_url,
             refit_minutes=_positive_number(environ, "ENCORE_REFIT_MINUTES", 30.0),
+            discord_token=environ.get("DISCORD_TOKEN", "").strip() or None,
+            dev_guild=_snowflake(environ, "ENCORE_DEV_GUILD"),
+            discord_api_base=_url(environ, "ENCORE_DISCORD_API_BASE", ("http://", "https://")),
+            discord_gateway=_url(environ, "ENCORE_DISCORD_GATEWAY", ("ws://", "wss://")),
         )
 
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced, fit to print in a log or an error message."""
     return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def _snowflake(environ: Mapping[str, str], name: str) -> int | None:
+    value = environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 2**63:
+        raise SettingsError(f"{name}={value} is not a Discord server id (a number like 123456789012345678)")
+    return int(value)
+
+
+def _url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = environ.get(name, "").strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(schemes):
+        raise SettingsError(f"{name}={value} must start with {' or '.join(schemes)}")
+    return value
 
 
 def _positive_number(environ: Mapping[str, str], name: str, default: float) -> float:

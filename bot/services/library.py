@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recommender.catalogue import Artist
-from recommender.engine import EngineError, Explanation, Recommendation
+from recommender.engine import MAX_RESULTS, EngineError, Explanation, Recommendation
 from recommender.text import clean_user_text, normalize_name
 
 from bot.services.refit import RefitService
@@ -88,12 +88,25 @@ class MemberLibrary:
         return [self.catalogue.get(row.artist_id) for row in await self.store.likes_of(user_id)
                 if row.artist_id in self.catalogue]
 
-    async def recommend(self, user_id: int, n: int = 10) -> list[Recommendation]:
+    async def recommend(self, user_id: int, n: int = 10, genre: str | None = None, skip: int = 0) -> list[Recommendation]:
+        """The member's top `n` after the first `skip`, optionally only artists tagged `genre`."""
         liked, marked = await self._taste(user_id)
+        engine = self.models.engine
+        wanted = skip + n
         try:
-            return self.models.engine.recommend_for_likes(liked, n, not_interested=marked)
+            if genre is None:
+                if wanted > MAX_RESULTS:
+                    raise LibraryError(f"Encore shows at most {MAX_RESULTS} recommendations")
+                return engine.recommend_for_likes(liked, wanted, not_interested=marked)[skip:]
+            tag = genre.strip().casefold()
+            # Genres filter a deep list: with 17,632 artists a genre's best are rarely all in the top 100.
+            pool = engine.recommend_for_likes(liked, MAX_RESULTS, not_interested=marked)
         except EngineError as error:
             raise LibraryError(str(error)) from None
+        matching = [r for r in pool if tag in self.catalogue.top_tags(r.artist.artist_id, 10)]
+        if not matching:
+            raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged {genre!r}")
+        return matching[skip:wanted]
 
     async def explain(self, user_id: int, name: str) -> Explanation:
         artist = self.resolve(name)

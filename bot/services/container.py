@@ -1,0 +1,45 @@
+"""Everything the running bot needs, built once at start and closed once at the end."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import load_hetrec, resolve_data_dir
+from recommender.training import lastfm_interactions
+
+from bot.services.library import MemberLibrary
+from bot.services.refit import RefitService
+from bot.services.startup import open_store
+from bot.settings import Settings
+from db.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    models: RefitService
+    library: MemberLibrary
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def build_services(settings: Settings) -> Services:
+    """Load the data, open (and migrate) the store, and serve the newest good snapshot."""
+    data_dir = await asyncio.to_thread(resolve_data_dir, settings.lastfm_dir)
+    dataset = await asyncio.to_thread(load_hetrec, data_dir)
+    catalogue = await asyncio.to_thread(ArtistCatalogue.from_dataset, dataset)
+    store = await open_store(settings.database_url, catalogue)
+    try:
+        models = RefitService(
+            store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
+            settings.snapshot_dir, settings.refit_minutes,
+        )
+        await models.start()
+    except BaseException:
+        await store.close()
+        raise
+    return Services(settings, store, models, MemberLibrary(store, models))

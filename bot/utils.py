@@ -1,0 +1,61 @@
+"""Small helpers the cogs share: safe text, artist links, ephemeral error replies."""
+
+from __future__ import annotations
+
+import discord
+
+from recommender.catalogue import Artist
+from recommender.text import clean_user_text
+
+#: Nothing Encore sends may ping anyone, whatever text it echoes.
+NO_MENTIONS = discord.AllowedMentions.none()
+#: Discord's limits: message content, embed description, autocomplete choice name and value.
+CONTENT_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+CHOICE_LIMIT = 100
+
+
+def safe(text: str, limit: int = 100) -> str:
+    """User or catalogue text made inert: no markdown, no mentions, no invisible characters."""
+    cleaned = clean_user_text(str(text))
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    cleaned = discord.utils.escape_markdown(cleaned)
+    cleaned = discord.utils.escape_mentions(cleaned)
+    return cleaned or "(nothing)"
+
+
+def link(artist: Artist) -> str:
+    """The artist's name as a link to their Last.fm page (names in brackets are escaped)."""
+    url = artist.url.replace(")", "%29").replace(" ", "%20")
+    return f"[{safe(artist.name)}]({url})"
+
+
+def join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def choice_name(text: str) -> str:
+    """An autocomplete choice label within Discord's 100 characters."""
+    return text if len(text) <= CHOICE_LIMIT else text[: CHOICE_LIMIT - 1] + "…"
+
+
+async def reply(interaction: discord.Interaction, content: str | None = None, *, ephemeral: bool = False,
+                embed: discord.Embed | None = None, view: discord.ui.View | None = None) -> None:
+    """Answer the interaction, or follow up if it was already answered (deferred, say)."""
+    kwargs: dict = {"content": content, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
+    if embed is not None:
+        kwargs["embed"] = embed
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+async def reply_error(interaction: discord.Interaction, message: str) -> None:
+    """Errors are only for the member who caused them, and say what to do."""
+    await reply(interaction, f"⚠️ {message[:1].upper()}{message[1:]}", ephemeral=True)
