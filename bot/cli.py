@@ -15,6 +15,8 @@ from bot.settings import SettingsError  # noqa: E402
 
 EXAMPLES = """\
 examples:
+  encore demo
+  encore demo --interactive
   encore fit
   encore recommend --lastfm-user 2 -n 5
   encore recommend --likes "Radiohead, Björk" -n 10
@@ -82,6 +84,9 @@ def build_parser() -> Parser:
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    demo = commands.add_parser("demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)")
+    demo.add_argument("--interactive", action="store_true", help="type slash commands yourself as a member")
+
     commands.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C")
 
     database = commands.add_parser("db", help="the SQL store of members' likes")

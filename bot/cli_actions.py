@@ -35,7 +35,7 @@ class UserFacingError(Exception):
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database,
-               "run": run_bot}[args.command]
+               "run": run_bot, "demo": demo}[args.command]
     return handler(args, settings)
 
 
@@ -385,3 +385,17 @@ async def _serve(settings: Settings, token: str) -> None:
         raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
     finally:
         await bot.close()
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The real bot and a local Discord emulator, on a throwaway database; no token needed."""
+    from bot.demo import run_demo
+
+    try:
+        run_demo(settings, interactive=args.interactive)
+    except DataError as error:
+        raise UserFacingError(str(error)) from None
+    return 0
