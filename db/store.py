@@ -439,6 +439,17 @@ class Store:
             )
             return list(result)
 
+    async def taste_of(self, user_id: int) -> tuple[list[int], list[int]]:
+        """(liked artist ids, not-interested artist ids) in one connection: the recommendation hot path."""
+        user_id = _snowflake(user_id)
+        async with self._engine.connect() as conn:
+            liked = await conn.scalars(select(likes.c.artist_id).where(likes.c.user_id == user_id))
+            liked_ids = list(liked)
+            marked = await conn.scalars(
+                select(not_interested.c.artist_id).where(not_interested.c.user_id == user_id)
+            )
+            return liked_ids, list(marked)
+
     # -- Last.fm links -------------------------------------------------------------------------
 
     async def link_lastfm(self, user_id: int, username: str) -> None:

@@ -118,12 +118,12 @@ class Engine:
         return self._describe(row, ids[0], scores[0])
 
     def _describe(self, row: sp.csr_matrix, columns: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
+        found = columns[columns >= 0]
+        reasons, shares = self.model.contribution_matrix(row, found)
         results = []
-        for column, score in zip(columns, scores):
-            if column < 0:
-                break
-            reasons, shares = self.model.contributions(row, int(column))
-            because = tuple(self._artist(c) for c, share in zip(reasons[:MAX_REASONS], shares[:MAX_REASONS]) if share > 0)
+        for i, (column, score) in enumerate(zip(found, scores)):
+            order = np.argsort(-shares[:, i], kind="stable")[:MAX_REASONS]
+            because = tuple(self._artist(int(reasons[k])) for k in order if shares[k, i] > 0)
             results.append(Recommendation(self._artist(int(column)), float(score), because))
         return results
 

@@ -121,7 +121,7 @@ class MemberLibrary:
         return await self.store.forget_user(user_id)
 
     async def _taste(self, user_id: int) -> tuple[list[int], list[int]]:
-        liked = [row.artist_id for row in await self.store.likes_of(user_id)]
+        liked, marked = await self.store.taste_of(user_id)
         if not liked:
             raise LibraryError("you have not liked any artist yet; use /like first")
-        return liked, await self.store.not_interested_of(user_id)
+        return liked, marked

@@ -126,17 +126,24 @@ class ALSRecommender(Recommender):
         score = y_i' A^-1 sum_j c_j y_j, so artist j contributes c_j y_i' A^-1 y_j; the shares sum to
         the score exactly. Returns (artist columns, contributions), largest first.
         """
+        columns, shares = self.contribution_matrix(row, np.array([item]))
+        order = np.argsort(-shares[:, 0], kind="stable")
+        return columns[order], shares[order, 0]
+
+    def contribution_matrix(self, row: sp.csr_matrix, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`contributions` for many items at once, with one solve: (artist columns, shares), where
+        shares[k, i] is what the row's artist columns[k] adds to the score of items[i]."""
         confidences = self._confidences(row)
         system, target, columns, weights = self._normal_equations(confidences, 0)
+        items = np.asarray(items, dtype=np.int64)
         if target is None:
-            return np.empty(0, dtype=np.int64), np.empty(0)
+            return np.empty(0, dtype=np.int64), np.empty((0, items.size))
         assert self.item_factors is not None
-        direction = np.linalg.solve(system, self.item_factors[item].astype(np.float64))
+        directions = np.linalg.solve(system, self.item_factors[items].astype(np.float64).T)
         positive = weights > 0
         columns, weights = columns[positive], weights[positive]
-        shares = weights * (self.item_factors[columns].astype(np.float64) @ direction)
-        order = np.argsort(-shares, kind="stable")
-        return columns[order], shares[order]
+        shares = weights[:, None] * (self.item_factors[columns].astype(np.float64) @ directions)
+        return columns, shares
 
     def _confidences(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """alpha * weighting, keeping the sign: negative entries are "not interested" marks."""

@@ -428,3 +428,17 @@ def test_import_likes_in_bulk(database_url: str) -> None:
         assert len(await store.all_likes()) == len(pairs)
 
     run_with_store(database_url, scenario)
+
+
+def test_taste_of_reads_likes_and_marks_together(database_url: str) -> None:
+    async def scenario(store: Store) -> None:
+        artists = await seed_artists(store, 5)
+        assert await store.taste_of(1) == ([], [])
+        await store.like(1, artists[0])
+        await store.like(1, artists[1])
+        await store.mark_not_interested(1, artists[2])
+        await store.like(2, artists[3])
+        liked, marked = await store.taste_of(1)
+        assert sorted(liked) == artists[:2] and marked == [artists[2]]
+
+    run_with_store(database_url, scenario)

@@ -1,0 +1,164 @@
+"""/recommend under load, through the local Discord emulator: the time to the first callback.
+
+200 members (5 liked artists each, drawn by popularity) send 2,000 /recommend interactions at 100 per
+second. The bot is a real `encore run` process, as deployed; this process plays Discord (the emulator,
+on its own thread) and the members. The latency is from the emulator dispatching INTERACTION_CREATE
+to it receiving the interaction's callback. Results go to benchmarks/results/interactions.json.
+
+    python benchmarks/interactions.py [--members 200] [--interactions 2000] [--rate 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from bot.emulator import DiscordEmulator  # noqa: E402
+from bot.services.startup import open_store  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from recommender.catalogue import ArtistCatalogue  # noqa: E402
+from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
+
+TOKEN = "benchmark-token"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+async def run(members: int, interactions: int, rate: float, home: Path, warmup: int) -> dict:
+    emulator_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=emulator_loop.run_forever, name="emulator", daemon=True)
+    thread.start()
+
+    def on_emulator(coroutine, timeout: float = 60):
+        return asyncio.run_coroutine_threadsafe(coroutine, emulator_loop).result(timeout)
+
+    emulator = DiscordEmulator(token=TOKEN)
+    on_emulator(emulator.start())
+    guild = emulator.add_guild("Benchmark")
+    channel = emulator.add_text_channel(guild, "music")
+    people = [emulator.add_member(guild, f"member{i}") for i in range(members)]
+
+    settings = Settings.from_env(os.environ | {"ENCORE_HOME": str(home)})
+    catalogue = ArtistCatalogue.from_dataset(load_hetrec(resolve_data_dir(settings.lastfm_dir, download=False)))
+    artists = list(catalogue)
+    weights = np.array([a.listeners for a in artists], dtype=float) + 1.0
+    rng = np.random.default_rng(0)
+    pairs = [(member.id, int(artists[i].artist_id)) for member in people
+             for i in rng.choice(len(artists), size=5, replace=False, p=weights / weights.sum())]
+    store = await open_store(settings.database_url, catalogue)
+    await store.import_likes(pairs)
+    await store.close()
+
+    env = os.environ | {
+        "ENCORE_HOME": str(home), "DISCORD_TOKEN": TOKEN, "OPENBLAS_NUM_THREADS": "1",
+        "ENCORE_DISCORD_API_BASE": emulator.api_base, "ENCORE_DISCORD_GATEWAY": emulator.gateway_url,
+    }
+    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=open(home / "bot.log", "w"))
+    try:
+        deadline = time.monotonic() + 180
+        while not any(c["name"] == "recommend" for c in emulator.commands(None) + emulator.commands(guild)):
+            if bot.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the bot did not come up; see {home / 'bot.log'}")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # let the bot finish GUILD_CREATE handling
+        # Warm-up, not counted: the first answers pay for first database connections and first calls.
+        for i in range(warmup):
+            record = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop))
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop))
+
+        submitted = []
+
+        def pace() -> None:
+            start = time.perf_counter()
+            for i in range(interactions):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                submitted.append(asyncio.run_coroutine_threadsafe(
+                    emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop))
+
+        started = time.perf_counter()
+        await asyncio.to_thread(pace)
+        send_seconds = time.perf_counter() - started
+
+        async def settle(future) -> float | None:
+            record = await asyncio.wrap_future(future)
+            try:
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop))
+            except Exception:  # noqa: BLE001 - a lost interaction is counted, not raised
+                return None
+            return record.latency
+
+        latencies = await asyncio.gather(*(settle(f) for f in submitted))
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            exit_code = bot.wait(30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            exit_code = None
+        on_emulator(emulator.stop())
+        emulator_loop.call_soon_threadsafe(emulator_loop.stop)
+        thread.join(5)
+    answered = [latency * 1000 for latency in latencies if latency is not None]
+    return {
+        "benchmark": "interactions",
+        "what": "/recommend count:10 to a real `encore run` process through the local Discord emulator: "
+                "INTERACTION_CREATE dispatched -> first callback received",
+        "members": members,
+        "interactions": interactions,
+        "warmup_interactions_not_counted": warmup,
+        "target_rate_per_second": rate,
+        "achieved_rate_per_second": interactions / send_seconds,
+        "answered": len(answered),
+        "lost": interactions - len(answered),
+        "p50_ms": percentile(answered, 50),
+        "p90_ms": percentile(answered, 90),
+        "p99_ms": percentile(answered, 99),
+        "max_ms": max(answered) if answered else None,
+        "mean_ms": statistics.fmean(answered) if answered else None,
+        "target_p99_ms": 50.0,
+        "bot_exit_code_after_sigterm": exit_code,
+        "emulator_internal_errors": len(emulator.internal_errors),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--interactions", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--warmup", type=int, default=200, help="sequential interactions first, not counted")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "interactions.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="encore-bench-") as home:
+        result = asyncio.run(run(args.members, args.interactions, args.rate, Path(home), args.warmup))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"{result['answered']}/{result['interactions']} answered ({result['lost']} lost) at "
+          f"{result['achieved_rate_per_second']:.0f}/s: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+          f"max {result['max_ms']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+"""Driving the bot like a Discord user would: slash commands, autocomplete, button clicks, modals.
+
+Each method builds the INTERACTION_CREATE payload Discord would send (typed options checked against the
+registered command, as the Discord client does before sending), dispatches it over the gateway and
+returns an :class:`InteractionRecord` that fills in as the bot answers over REST.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any, Callable, Mapping
+
+from bot.emulator import permissions as perms
+from bot.emulator.gateway import Gateway
+from bot.emulator.records import InteractionRecord, InteractionRegistry, find_component
+from bot.emulator.state import FLAG_EPHEMERAL, JSON, Channel, EmulatorState, Guild, Member, Role, User
+
+# Interaction types.
+APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
+APPLICATION_COMMAND_AUTOCOMPLETE = 4
+MODAL_SUBMIT = 5
+
+# Option types.
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
+
+#: Upload limit reported to the bot for a guild without boosts (10 MiB since 2024).
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+
+class InteractionDriver:
+    """Builds and dispatches interactions, registering a record for each."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        gateway: Gateway,
+        registry: InteractionRegistry,
+        *,
+        base_url: Callable[[], str] = lambda: "http://127.0.0.1",
+        locale: str = "en-US",
+    ) -> None:
+        self.state = state
+        self._base_url = base_url
+        self.gateway = gateway
+        self.registry = registry
+        #: The user's client locale sent as ``locale``.
+        self.locale = locale
+
+    # -- public API -------------------------------------------------------------------------------
+
+    async def invoke(
+        self,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        command_name: str,
+        options: Mapping[str, Any] | None = None,
+        subcommand: str | None = None,
+    ) -> InteractionRecord:
+        """Run a chat-input command as ``member`` typed it in ``channel``."""
+        command = self.state.find_command(guild.id, command_name)
+        self._check_can_use(command, guild, channel, member)
+        schema, path = self._walk_subcommand(command, subcommand)
+        given = dict(options or {})
+        self._check_names_and_required(command_name, schema, given)
+        resolved: JSON = {}
+        typed = [self._option(o, given[o["name"]], guild, resolved) for o in schema if o["name"] in given]
+        data = self._command_data(command, _nest(path, typed), resolved)
+        return self._dispatch(APPLICATION_COMMAND, guild, channel, member, data=data)
+
+    async def autocomplete(
+        self,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        command_name: str,
+        focused_option: str,
+        value: str,
+        other_options: Mapping[str, Any] | None = None,
+        subcommand: str | None = None,
+    ) -> InteractionRecord:
+        """The user is typing ``value`` into ``focused_option``; the bot should answer with choices (type 8)."""
+        command = self.state.find_command(guild.id, command_name)
+        self._check_can_use(command, guild, channel, member)
+        schema, path = self._walk_subcommand(command, subcommand)
+        by_name = {o["name"]: o for o in schema}
+        focused = by_name.get(focused_option)
+        if focused is None:
+            raise ValueError(f"/{command_name} has no option {focused_option!r} (options: {sorted(by_name)})")
+        if not focused.get("autocomplete"):
+            raise ValueError(f"option {focused_option!r} of /{command_name} does not have autocomplete enabled")
+        resolved: JSON = {}
+        typed = []
+        for option in schema:
+            name = option["name"]
+            if name == focused_option:
+                # The partial text the user typed is always sent as a string, whatever the option type.
+                typed.append({"name": name, "type": option["type"], "value": str(value), "focused": True})
+            elif other_options and name in other_options:
+                typed.append(self._option(option, other_options[name], guild, resolved, strict=False))
+        unknown = set(other_options or {}) - set(by_name)
+        if unknown:
+            raise ValueError(f"/{command_name} has no option(s) {sorted(unknown)}")
+        data = self._command_data(command, _nest(path, typed), resolved)
+        return self._dispatch(APPLICATION_COMMAND_AUTOCOMPLETE, guild, channel, member, data=data)
+
+    async def click(
+        self,
+        record_or_message: InteractionRecord | Mapping[str, Any] | int,
+        custom_id: str,
+        member: Member,
+        *,
+        values: list[str] | None = None,
+    ) -> InteractionRecord:
+        """Press the button (or choose ``values`` in the select menu) with ``custom_id`` on a bot message."""
+        message = self._find_message(record_or_message, custom_id)
+        component = find_component(message.get("components") or [], custom_id)
+        if component is None:
+            raise ValueError(f"no component with custom_id {custom_id!r} on message {message['id']}")
+        if component.get("disabled"):
+            raise ValueError(f"component {custom_id!r} is disabled: a user cannot use it")
+        if component.get("type") == 2 and component.get("style") in (5, 6):
+            raise ValueError(f"button {custom_id!r} is a link/premium button: clicking it sends no interaction")
+        if message["flags"] & FLAG_EPHEMERAL:
+            owner = (message.get("interaction_metadata") or {}).get("user", {}).get("id")
+            if owner is not None and owner != str(member.id):
+                raise ValueError("only the user an ephemeral message was sent to can see (and click) it")
+        guild_id = int(message["guild_id"])
+        guild = self.state.guilds[guild_id]
+        channel = guild.channels[int(message["channel_id"])]
+        data: JSON = {"custom_id": custom_id, "component_type": component["type"]}
+        if component.get("id"):
+            data["id"] = component["id"]
+        if component["type"] != 2:
+            chosen = list(values or [])
+            low, high = component.get("min_values", 1), component.get("max_values", 1)
+            if not low <= len(chosen) <= high:
+                raise ValueError(f"select {custom_id!r} needs between {low} and {high} values, got {len(chosen)}")
+            if component["type"] == 3:
+                allowed = {o["value"] for o in component.get("options") or []}
+                if not set(chosen) <= allowed:
+                    raise ValueError(f"values {sorted(set(chosen) - allowed)} are not options of {custom_id!r}")
+            data["values"] = chosen
+        elif values:
+            raise ValueError("values are only for select menus")
+        return self._dispatch(MESSAGE_COMPONENT, guild, channel, member, data=data, message=copy.deepcopy(message))
+
+    async def submit_modal(
+        self, record: InteractionRecord, values: Mapping[str, str], member: Member | None = None
+    ) -> InteractionRecord:
+        """Fill in and submit the modal the bot opened in answer to ``record`` (callback type 9)."""
+        if record.callback is None or record.callback.type != 9 or record.callback.data is None:
+            raise ValueError(f"{record!r} did not open a modal")
+        modal = record.callback.data
+        guild = self.state.guilds[record.guild_id or 0]
+        channel = guild.channels[record.channel_id or 0]
+        if member is None:
+            member = guild.members[int(record.payload["member"]["user"]["id"])]
+        remaining = dict(values)
+
+        def fill(component: JSON) -> JSON:
+            if component.get("type") == 1:
+                return {"type": 1, "components": [fill(c) for c in component.get("components") or []]}
+            if component.get("type") == 18:
+                return {"type": 18, "id": component.get("id", 0), "component": fill(component["component"])}
+            custom_id = str(component.get("custom_id") or "")
+            value = remaining.pop(custom_id, component.get("value") or "")
+            if component.get("required", True) and component.get("type") == 4 and not value:
+                raise ValueError(f"modal field {custom_id!r} is required")
+            return {"type": component.get("type", 4), "custom_id": custom_id, "value": value}
+
+        components = [fill(c) for c in modal.get("components") or []]
+        if remaining:
+            raise ValueError(f"the modal has no field(s) {sorted(remaining)}")
+        data = {"custom_id": modal["custom_id"], "components": components}
+        message = record.payload.get("message") if record.type == MESSAGE_COMPONENT else None
+        return self._dispatch(MODAL_SUBMIT, guild, channel, member, data=data, message=message)
+
+    # -- payload building -------------------------------------------------------------------------
+
+    def _dispatch(
+        self, kind: int, guild: Guild, channel: Channel, member: Member, *, data: JSON, message: JSON | None = None
+    ) -> InteractionRecord:
+        if not self.gateway.live_sessions:
+            raise RuntimeError("no bot is connected to the emulator's gateway: nothing would receive the interaction")
+        if member.id not in guild.members:
+            raise ValueError(f"{member.user.username!r} is not a member of {guild.name!r}")
+        if channel.guild_id != guild.id:
+            raise ValueError(f"channel {channel.name!r} is not in {guild.name!r}")
+        payload = self._base_payload(kind, guild, channel, member)
+        payload["data"] = data
+        if message is not None:
+            payload["message"] = message
+        record = InteractionRecord(self.state, payload)
+        self.registry.add(record)
+        self.gateway.dispatch("INTERACTION_CREATE", payload, guild.id)
+        return record
+
+    def _base_payload(self, kind: int, guild: Guild, channel: Channel, member: Member) -> JSON:
+        me = guild.members[self.state.bot_user.id]
+        channel_payload = channel.to_payload()
+        channel_payload["permissions"] = str(guild.permissions_in(member, channel))
+        return {
+            "id": str(self.state.snowflakes.next()),
+            "application_id": str(self.state.application.id),
+            "type": kind,
+            "token": "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(96),
+            "version": 1,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+            "channel_id": str(channel.id),
+            "channel": channel_payload,
+            "member": member.to_payload(permissions=guild.permissions_in(member, channel)),
+            "app_permissions": str(guild.permissions_in(me, channel)),
+            "locale": self.locale,
+            "guild_locale": guild.preferred_locale,
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "context": 0,
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        }
+
+    def _command_data(self, command: JSON, options: list[JSON], resolved: JSON) -> JSON:
+        data: JSON = {"id": command["id"], "name": command["name"], "type": command.get("type", 1)}
+        if command.get("guild_id"):
+            # discord.py looks guild commands up by this key; without it only global ones are found.
+            data["guild_id"] = command["guild_id"]
+        if options:
+            data["options"] = options
+        if resolved:
+            data["resolved"] = resolved
+        return data
+
+    @staticmethod
+    def _check_can_use(command: JSON, guild: Guild, channel: Channel, member: Member) -> None:
+        """Discord hides a command whose ``default_member_permissions`` the member lacks: it can't be run."""
+        raw = command.get("default_member_permissions")
+        if raw is None:
+            return
+        needed = int(raw)
+        have = guild.permissions_in(member, channel)
+        allowed = have & perms.ADMINISTRATOR or have == perms.ALL if needed == 0 else have & needed == needed
+        if not allowed:
+            raise PermissionError(
+                f"{member.user.username!r} lacks permissions {needed} required by /{command['name']} "
+                "(Discord would not offer them the command)"
+            )
+
+    @staticmethod
+    def _walk_subcommand(command: JSON, subcommand: str | None) -> tuple[list[JSON], list[tuple[str, int]]]:
+        """The option schema to fill, and the (name, type) chain of sub-command groups/sub-commands."""
+        options: list[JSON] = command.get("options") or []
+        has_subcommands = any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in options)
+        if subcommand is None:
+            if has_subcommands:
+                names = sorted(o["name"] for o in options)
+                raise ValueError(f"/{command['name']} needs a subcommand (one of {names})")
+            return options, []
+        path: list[tuple[str, int]] = []
+        for part in subcommand.split():
+            match = next((o for o in options if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)), None)
+            if match is None:
+                raise ValueError(f"/{command['name']} has no subcommand {subcommand!r}")
+            path.append((part, match["type"]))
+            options = match.get("options") or []
+        if path[-1][1] != SUB_COMMAND:
+            raise ValueError(f"{subcommand!r} is a group: name one of its subcommands too")
+        return options, path
+
+    @staticmethod
+    def _check_names_and_required(command_name: str, schema: list[JSON], given: Mapping[str, Any]) -> None:
+        names = {o["name"] for o in schema}
+        unknown = set(given) - names
+        if unknown:
+            raise ValueError(f"/{command_name} has no option(s) {sorted(unknown)} (options: {sorted(names)})")
+        missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
+        if missing:
+            raise ValueError(f"/{command_name} requires option(s) {missing}")
+
+    def _option(self, schema: JSON, value: Any, guild: Guild, resolved: JSON, *, strict: bool = True) -> JSON:
+        """Type a user-supplied value per the option schema, filling ``resolved`` for entity options."""
+        kind = schema["type"]
+        name = schema["name"]
+        out: JSON = {"name": name, "type": kind}
+        if kind == STRING:
+            value = str(value)
+            if strict:
+                if len(value) < schema.get("min_length", 0) or len(value) > schema.get("max_length", 6000):
+                    raise ValueError(f"option {name!r}: length {len(value)} outside the allowed range")
+        elif kind == INTEGER:
+            if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.lstrip("-").isdigit()):
+                raise ValueError(f"option {name!r} needs an integer, got {value!r}")
+            value = int(value)
+        elif kind == NUMBER:
+            value = float(value)
+        elif kind == BOOLEAN:
+            if not isinstance(value, bool):
+                raise ValueError(f"option {name!r} needs a bool, got {value!r}")
+        elif kind == USER or (kind == MENTIONABLE and isinstance(value, (Member, User))):
+            user = self._user_for(value)
+            resolved.setdefault("users", {})[str(user.id)] = user.to_payload()
+            member = guild.members.get(user.id)
+            if member is not None:
+                resolved.setdefault("members", {})[str(user.id)] = member.to_payload(
+                    include_user=False, permissions=guild.base_permissions(member)
+                )
+            value = str(user.id)
+        elif kind in (ROLE, MENTIONABLE):
+            role = value if isinstance(value, Role) else guild.roles.get(int(value))
+            if role is None:
+                raise ValueError(f"option {name!r}: unknown role {value!r}")
+            resolved.setdefault("roles", {})[str(role.id)] = role.to_payload()
+            value = str(role.id)
+        elif kind == CHANNEL:
+            channel = value if isinstance(value, Channel) else guild.channels.get(int(value))
+            if channel is None:
+                raise ValueError(f"option {name!r}: unknown channel {value!r}")
+            if schema.get("channel_types") and channel.type not in schema["channel_types"]:
+                raise ValueError(f"option {name!r} accepts channel types {schema['channel_types']}, not {channel.type}")
+            resolved.setdefault("channels", {})[str(channel.id)] = {
+                "id": str(channel.id), "name": channel.name, "type": channel.type, "guild_id": str(guild.id),
+                "parent_id": None, "permissions": str(perms_all_for(guild, channel, self.state)), "flags": 0,
+            }
+            value = str(channel.id)
+        elif kind == ATTACHMENT:
+            filename, blob = value
+            attachment_id = self.state.snowflakes.next()
+            self.state.uploads[attachment_id] = bytes(blob)
+            url = f"{self._base_url()}/attachments/0/{attachment_id}/{filename}"
+            resolved.setdefault("attachments", {})[str(attachment_id)] = {
+                "id": str(attachment_id), "filename": filename, "size": len(blob), "url": url, "proxy_url": url,
+                "ephemeral": True,
+            }
+            value = str(attachment_id)
+        else:
+            raise ValueError(f"option {name!r} has unsupported type {kind}")
+        if strict and kind in (INTEGER, NUMBER):
+            if "min_value" in schema and value < schema["min_value"] or "max_value" in schema and value > schema["max_value"]:
+                raise ValueError(f"option {name!r}: {value} outside [{schema.get('min_value')}, {schema.get('max_value')}]")
+        if strict and schema.get("choices") and value not in [c["value"] for c in schema["choices"]]:
+            raise ValueError(f"option {name!r}: {value!r} is not one of its choices")
+        out["value"] = value
+        return out
+
+    def _user_for(self, value: Any) -> User:
+        if isinstance(value, Member):
+            return value.user
+        if isinstance(value, User):
+            return value
+        user = self.state.users.get(int(value))
+        if user is None:
+            raise ValueError(f"unknown user {value!r}")
+        return user
+
+    def _find_message(self, target: InteractionRecord | Mapping[str, Any] | int, custom_id: str) -> JSON:
+        if isinstance(target, InteractionRecord):
+            for message in reversed(target.messages()):
+                if find_component(message.get("components") or [], custom_id) is not None:
+                    return message
+            raise ValueError(f"none of {target!r}'s messages has a component {custom_id!r}")
+        message_id = int(target["id"]) if isinstance(target, Mapping) else int(target)
+        stored = self.state.live_message(message_id)
+        if stored is None:
+            raise ValueError(f"message {message_id} does not exist (or was deleted)")
+        return stored.payload
+
+
+def perms_all_for(guild: Guild, channel: Channel, state: EmulatorState) -> int:
+    """The bot's permissions in a channel (resolved channels carry the invoking context's view)."""
+    me = guild.members.get(state.bot_user.id)
+    return guild.permissions_in(me, channel) if me else 0
+
+
+def _nest(path: list[tuple[str, int]], options: list[JSON]) -> list[JSON]:
+    """Wrap leaf options in their sub-command (group) options, innermost first."""
+    for name, kind in reversed(path):
+        options = [{"name": name, "type": kind, "options": options}]
+    return options
