@@ -1,4 +1,4 @@
-# Encore: `make demo` installs everything and shows recommendations; `make test` runs the tests.
+# Encore: `make demo` installs everything and runs the bot on a local Discord emulator; `make test` runs the tests.
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
@@ -23,9 +23,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/encore recommend --lastfm-user 2 -n 5
-	$(BIN)/encore recommend --likes "Radiohead, Björk" -n 5
-	$(BIN)/encore similar "Daft Punk" -n 5
+	$(BIN)/encore demo
 
 test: install
 	$(BIN)/pytest
@@ -34,6 +32,9 @@ bench: install
 	$(BIN)/encore evaluate --protocol p1 --seeds 0 1 2 --json benchmarks/results/p1.json
 	$(BIN)/python benchmarks/p2_batch.py --seeds 0 1 2
 	$(BIN)/python benchmarks/catalogue_search.py
+	$(BIN)/python benchmarks/refit.py
+	$(BIN)/python benchmarks/like_weight.py
+	$(BIN)/python benchmarks/interactions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
