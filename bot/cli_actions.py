@@ -350,12 +350,28 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     token = settings.require_token()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(settings, token))
+    asyncio.run(_serve(settings, token, lambda: logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")))
     return 0
 
 
-async def _serve(settings: Settings, token: str) -> None:
+async def _check_token(token: str) -> None:
+    """Ask Discord who the token belongs to before loading anything, so a wrong one is one line."""
+    import aiohttp
+    import discord
+
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await client.login(token)
+    except discord.LoginFailure:
+        raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
+    except (aiohttp.ClientError, OSError, discord.HTTPException) as error:
+        raise UserFacingError(f"cannot reach Discord at {discord.http.Route.BASE}: {error}") from None
+    finally:
+        await client.close()
+
+
+async def _serve(settings: Settings, token: str, start_logging) -> None:
     import signal
 
     import discord
@@ -364,6 +380,8 @@ async def _serve(settings: Settings, token: str) -> None:
     from bot.services.container import build_services
 
     point_at(settings.discord_api_base, settings.discord_gateway)
+    await _check_token(token)
+    start_logging()
     try:
         services = await build_services(settings)
     except DataError as error:

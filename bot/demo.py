@@ -93,7 +93,9 @@ class Demo:
     async def _with_emulator(self, emulator: DiscordEmulator, settings: Settings, interactive: bool) -> None:
         guild = emulator.add_guild("Encore demo")
         channel = emulator.add_text_channel(guild, "music")
-        members = {name: emulator.add_member(guild, name) for name in [*MEMBERS, "you"]}
+        members = {name: emulator.add_member(guild, name) for name in MEMBERS}
+        # "you" runs the server, so /encore status and /encore refit are open to you.
+        members["you"] = emulator.add_member(guild, "you", manage_guild=True)
         self.say("Starting the local Discord emulator and the Encore bot (fitting the model takes a few seconds)…")
         point_at(emulator.api_base, emulator.gateway_url)
         bot = EncoreBot(await build_services(settings))
@@ -118,7 +120,7 @@ class Demo:
         await self.command(members["ana"], "/recommend count:5")
         await self.command(members["bo"], "/similar artist:Daft Punk count:5")
         await self.command(members["ana"], "/why artist:Sigur Rós")
-        await self.command(members["cy"], "/encore status")
+        await self.command(members["you"], "/encore status")
         self.say("\nThat was the real bot talking to a local Discord emulator. "
                  "Try `encore demo --interactive`, or see the README to run it on Discord.")
 

@@ -22,6 +22,8 @@ def safe(text: str, limit: int = 100) -> str:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     cleaned = discord.utils.escape_markdown(cleaned)
     cleaned = discord.utils.escape_mentions(cleaned)
+    # escape_mentions only knows 17-20 digit ids; break every <@…>, <@&…> and <#…> form.
+    cleaned = cleaned.replace("<@", "<\u200b@").replace("<#", "<\u200b#")
     return cleaned or "(nothing)"
 
 

@@ -11,7 +11,11 @@ from discord.ext import commands
 from bot.utils import reply, reply_error
 
 
-class Admin(commands.GroupCog, group_name="encore", group_description="Encore's model and data"):
+# Discord can only restrict a whole top-level command, not one subcommand, so /encore (status and
+# refit) is for members with Manage Server; refit checks it again, as a server can override this.
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Admin(commands.GroupCog, group_name="encore", group_description="Encore's model and data (Manage Server)"):
     def __init__(self, bot) -> None:
         self.bot = bot
         super().__init__()
@@ -35,8 +39,6 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         await reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="refit", description="Refit the model now (Manage Server only)")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
     async def refit(self, interaction: discord.Interaction) -> None:
         # default_permissions only hides the command; a server can override it, so check here too.
         if not interaction.permissions.manage_guild:

@@ -64,7 +64,8 @@ class RecommendationView(discord.ui.View):
     @discord.ui.button(label="Show more", style=discord.ButtonStyle.primary)
     async def more(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         try:
-            extra = await self.cog.library.recommend(self.owner, self.count, genre=self.genre, skip=len(self.shown))
+            extra = await self.cog.library.recommend(
+                self.owner, self.count, genre=self.genre, exclude=[r.artist.artist_id for r in self.shown])
         except LibraryError as error:
             await reply_error(interaction, str(error))
             return

@@ -6,6 +6,7 @@ store at that moment, so both count at once, whatever the last refit saw.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from recommender.catalogue import Artist
@@ -88,25 +89,26 @@ class MemberLibrary:
         return [self.catalogue.get(row.artist_id) for row in await self.store.likes_of(user_id)
                 if row.artist_id in self.catalogue]
 
-    async def recommend(self, user_id: int, n: int = 10, genre: str | None = None, skip: int = 0) -> list[Recommendation]:
-        """The member's top `n` after the first `skip`, optionally only artists tagged `genre`."""
+    async def recommend(self, user_id: int, n: int = 10, genre: str | None = None,
+                        exclude: Iterable[int] = ()) -> list[Recommendation]:
+        """The member's top `n`, leaving out the artists in `exclude` (already shown, say), and
+        optionally only artists tagged `genre`."""
         liked, marked = await self._taste(user_id)
+        excluded = set(exclude)
         engine = self.models.engine
-        wanted = skip + n
         try:
-            if genre is None:
-                if wanted > MAX_RESULTS:
-                    raise LibraryError(f"Encore shows at most {MAX_RESULTS} recommendations")
-                return engine.recommend_for_likes(liked, wanted, not_interested=marked)[skip:]
-            tag = genre.strip().casefold()
-            # Genres filter a deep list: with 17,632 artists a genre's best are rarely all in the top 100.
-            pool = engine.recommend_for_likes(liked, MAX_RESULTS, not_interested=marked)
+            # A genre filters a deep list: a genre's best are rarely all in the overall top n.
+            depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
+            pool = engine.recommend_for_likes(liked, depth, not_interested=marked)
         except EngineError as error:
             raise LibraryError(str(error)) from None
-        matching = [r for r in pool if tag in self.catalogue.top_tags(r.artist.artist_id, 10)]
-        if not matching:
-            raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged {genre!r}")
-        return matching[skip:wanted]
+        pool = [r for r in pool if r.artist.artist_id not in excluded]
+        if genre:
+            tag = genre.strip().casefold()
+            pool = [r for r in pool if tag in self.catalogue.top_tags(r.artist.artist_id, 10)]
+            if not pool:
+                raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged with that genre")
+        return pool[:n]
 
     async def explain(self, user_id: int, name: str) -> Explanation:
         artist = self.resolve(name)
