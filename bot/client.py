@@ -56,9 +56,8 @@ class EncoreBot(commands.Bot):
         self._refit_task = asyncio.create_task(
             self.services.models.run(self._stop_refits, self.refit_poll_seconds), name="encore-refits"
         )
-        # The catalogue, the store's metadata and discord.py's state are long-lived; moving them out
-        # of the collector's sight keeps full collections, and the pauses they cause, short
-        # (/recommend p99 under load: see benchmarks/interactions.py).
+        # The catalogue, the store's metadata and discord.py's state live as long as the process;
+        # freezing them spares the collector from rescanning them on every full collection.
         gc.freeze()
 
     async def close(self) -> None:

@@ -67,7 +67,8 @@ class LikesPages(discord.ui.View):
         start = self.page * PAGE_SIZE
         body = "\n".join(self.lines[start : start + PAGE_SIZE])
         embed = discord.Embed(title=self.title, description=body)
-        embed.set_footer(text=f"Page {self.page + 1} of {self.pages} · {len(self.lines)} artists")
+        count = len(self.lines)
+        embed.set_footer(text=f"Page {self.page + 1} of {self.pages} · {count} artist{'s' if count != 1 else ''}")
         return embed
 
     def _refresh(self) -> None:
