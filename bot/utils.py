@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import discord
 
-from recommender.catalogue import Artist
+from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.text import clean_user_text
+
+from bot.services.library import LibraryError, NoMatch
 
 #: Nothing Encore sends may ping anyone, whatever text it echoes.
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -61,3 +63,18 @@ async def reply(interaction: discord.Interaction, content: str | None = None, *,
 async def reply_error(interaction: discord.Interaction, message: str) -> None:
     """Errors are only for the member who caused them, and say what to do."""
     await reply(interaction, f"⚠️ {message[:1].upper()}{message[1:]}", ephemeral=True)
+
+
+def artist_choices(catalogue: ArtistCatalogue, current: str, limit: int = 25) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete choices from the catalogue for what the member has typed so far."""
+    return [discord.app_commands.Choice(name=choice_name(a.name), value=a.name[:CHOICE_LIMIT])
+            for a in catalogue.search(current[:CHOICE_LIMIT], limit)]
+
+
+async def reply_library_error(interaction: discord.Interaction, error: LibraryError) -> None:
+    """A failed request about artists, told to the member: an unknown name comes with the nearest ones."""
+    if isinstance(error, NoMatch):
+        names = join_names([safe(a.name) for a in error.suggestions[:3]])
+        await reply_error(interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else ""))
+    else:
+        await reply_error(interaction, str(error))

@@ -18,6 +18,19 @@ from db.engine import create_engine
 from db.models import metadata
 
 DATABASE_URL_ENV = "ENCORE_TEST_DATABASE_URL"
+DEFAULT_OPENAPI_SPEC = Path(__file__).resolve().parents[2] / "shared" / "specs" / "discord-openapi.json"
+
+
+def openapi_spec_path() -> Path:
+    """Discord's OpenAPI spec: ENCORE_DISCORD_OPENAPI or ../shared/specs; a failure under CI=true when missing."""
+    configured = os.environ.get("ENCORE_DISCORD_OPENAPI")
+    path = Path(configured) if configured else DEFAULT_OPENAPI_SPEC
+    if not path.is_file():
+        message = f"Discord OpenAPI spec not found at {path}; set ENCORE_DISCORD_OPENAPI"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 @contextmanager

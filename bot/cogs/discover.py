@@ -7,8 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from recommender.engine import MAX_RESULTS, EngineError, Recommendation
-from bot.services.library import LibraryError, NoMatch
-from bot.utils import DESCRIPTION_LIMIT, choice_name, join_names, link, reply, reply_error, safe
+from bot.services.library import LibraryError
+from bot.utils import DESCRIPTION_LIMIT, artist_choices, join_names, link, reply, reply_error, reply_library_error, safe
 
 SELECT_OPTIONS = 25
 
@@ -85,8 +85,7 @@ class Discover(commands.Cog):
         self.library = bot.services.library
 
     async def artist_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        found = self.library.catalogue.search(current[:100], 25)
-        return [app_commands.Choice(name=choice_name(a.name), value=a.name[:100]) for a in found]
+        return artist_choices(self.library.catalogue, current)
 
     @app_commands.command(name="recommend", description="Artists you may like, and why")
     @app_commands.describe(count="How many (1-25, default 10)", genre="Only artists with this tag, e.g. jazz")
@@ -112,11 +111,10 @@ class Discover(commands.Cog):
         try:
             found = self.library.resolve(artist)
             results = self.library.models.engine.similar(found.artist_id, count)
-        except NoMatch as error:
-            names = join_names([safe(a.name) for a in error.suggestions[:3]])
-            await reply_error(interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else ""))
+        except LibraryError as error:
+            await reply_library_error(interaction, error)
             return
-        except (LibraryError, EngineError) as error:
+        except EngineError as error:
             await reply_error(interaction, str(error))
             return
         lines = [f"**{i}.** {link(a)} ({similarity:.0%} alike)" for i, (a, similarity) in enumerate(results, 1)]
@@ -129,11 +127,8 @@ class Discover(commands.Cog):
     async def why(self, interaction: discord.Interaction, artist: str) -> None:
         try:
             explanation = await self.library.explain(interaction.user.id, artist)
-        except NoMatch as error:
-            await reply_error(interaction, f"no artist called “{safe(error.query)}”.")
-            return
         except LibraryError as error:
-            await reply_error(interaction, str(error))
+            await reply_library_error(interaction, error)
             return
         sentences = [safe(line, 300) for line in explanation.sentences()]
         embed = discord.Embed(title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences),

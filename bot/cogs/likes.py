@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.services.library import LibraryError, NoMatch
-from bot.utils import choice_name, link, reply, reply_error, safe
+from bot.utils import artist_choices, choice_name, link, reply, reply_error, reply_library_error, safe
 
 PAGE_SIZE = 10
 AUTOCOMPLETE_CHOICES = 25
@@ -100,8 +100,7 @@ class Likes(commands.Cog):
         self.library = bot.services.library
 
     async def artist_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        found = self.library.catalogue.search(current[:100], AUTOCOMPLETE_CHOICES)
-        return [app_commands.Choice(name=choice_name(a.name), value=a.name[:100]) for a in found]
+        return artist_choices(self.library.catalogue, current, AUTOCOMPLETE_CHOICES)
 
     async def own_likes_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         liked = await self.library.liked_artists(interaction.user.id)
@@ -136,11 +135,8 @@ class Likes(commands.Cog):
     async def unlike(self, interaction: discord.Interaction, artist: str) -> None:
         try:
             result = await self.library.unlike(interaction.user.id, artist)
-        except NoMatch as error:
-            await reply_error(interaction, f"no artist called “{safe(error.query)}”.")
-            return
         except LibraryError as error:
-            await reply_error(interaction, str(error))
+            await reply_library_error(interaction, error)
             return
         if result.new:
             await reply(interaction, f"Removed {link(result.artist)} from your likes.", ephemeral=True)

@@ -34,12 +34,10 @@ from bot.emulator import ClientRedirect, DiscordEmulator, Guild, InteractionReco
 from bot.emulator.state import Channel  # noqa: E402
 from bot.services.container import Services, build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from tests.support import throwaway_database  # noqa: E402
+from tests.support import openapi_spec_path, throwaway_database  # noqa: E402, F401  (test modules import the spec path from here)
 
 T = TypeVar("T")
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "specs" / "discord-openapi.json"
 
 #: Slash commands the bot must register (the top-level names; /encore has subcommands).
 EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore"}
@@ -48,18 +46,6 @@ EPHEMERAL = 1 << 6
 
 #: Mention syntax Discord would render (and, allowed, ping): @everyone/@here and <@id>, <@!id>, <@&id>.
 RAW_MENTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>")
-
-
-def openapi_spec_path() -> Path:
-    """Discord's OpenAPI spec: ENCORE_DISCORD_OPENAPI or ../shared/specs; a failure under CI=true when missing."""
-    configured = os.environ.get("ENCORE_DISCORD_OPENAPI")
-    path = Path(configured) if configured else DEFAULT_SPEC
-    if not path.is_file():
-        message = f"Discord OpenAPI spec not found at {path}; set ENCORE_DISCORD_OPENAPI"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 # -- an event loop in a thread ---------------------------------------------------------------------

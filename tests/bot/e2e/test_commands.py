@@ -130,7 +130,7 @@ def test_unlike_autocomplete_lists_only_your_own_likes_and_unlike_works(encore: 
     assert listing["ephemeral"]
     shown = text_of(listing)
     assert "Radiohead" in shown and "Björk" not in shown
-    assert "Page 1 of 1 · 1 artists" in shown
+    assert "Page 1 of 1 · 1 artist" in shown
     assert listing["components"] == [], "one page needs no buttons"
 
 

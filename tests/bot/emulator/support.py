@@ -9,36 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import discord
-import pytest
 from discord import app_commands
 from discord.ext import commands
 
 from bot.emulator import DiscordEmulator, Guild, Member
 from bot.emulator.state import Channel
+from tests.support import openapi_spec_path as spec_path  # noqa: F401  (the emulator tests import it from here)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "specs" / "discord-openapi.json"
 
 #: No single test may take longer than this, whatever hangs.
 TEST_TIMEOUT = 30.0
-
-
-def spec_path() -> Path:
-    """The Discord OpenAPI spec: ``ENCORE_DISCORD_OPENAPI`` or ``../shared/specs``; a CI failure when missing."""
-    configured = os.environ.get("ENCORE_DISCORD_OPENAPI")
-    path = Path(configured) if configured else DEFAULT_SPEC
-    if not path.is_file():
-        message = f"Discord OpenAPI spec not found at {path}; set ENCORE_DISCORD_OPENAPI"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def run(scenario: Callable[[], Awaitable[Any]], timeout: float = TEST_TIMEOUT) -> Any:
