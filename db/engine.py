@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_FILENAME: Final = "encore.sqlite3"
@@ -38,6 +39,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, **kwargs)
     _make_parent(parsed)
+    if "poolclass" not in kwargs:
+        # SQLAlchemy's default for aiosqlite files is NullPool: every query would open a connection
+        # (a thread, the file, the PRAGMAs). Keeping them open made /recommend cheaper and steadier.
+        kwargs = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 10, "max_overflow": 10} | kwargs
     engine = create_async_engine(parsed, **kwargs)
     _configure_sqlite(engine)
     return engine
