@@ -12,7 +12,7 @@ from typing import Any, Iterable, TextIO
 
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
-from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation
+from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation, join_names
 from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
 from recommender.interactions import lastfm_user_key
 from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
@@ -206,7 +206,7 @@ def print_recommendations(title: str, results: list[Recommendation], out: TextIO
     for rank, result in enumerate(results, 1):
         print(f"{rank:>3}. {result.artist.name:<{width}}  score {result.score:.2f}  {result.artist.url}", file=out)
         if result.because:
-            print(f"     because you like {_join(a.name for a in result.because)}", file=out)
+            print(f"     because you like {join_names([a.name for a in result.because])}", file=out)
 
 
 def recommend_batch(args: argparse.Namespace, settings: Settings) -> int:
@@ -315,10 +315,6 @@ def print_p2(results: dict, out: TextIO) -> None:
         for k, m in by_k.items():
             print(f"{name:<16} {k[1:]:>5} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f}", file=out)
 
-
-def _join(names: Iterable[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # -- db -------------------------------------------------------------------------------------------

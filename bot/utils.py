@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from recommender.catalogue import Artist, ArtistCatalogue
+from recommender.engine import join_names  # noqa: F401  (the cogs import it from here)
 from recommender.text import clean_user_text
 
 from bot.services.library import LibraryError, NoMatch
@@ -35,10 +36,6 @@ def link(artist: Artist) -> str:
     return f"[{safe(artist.name)}]({url})"
 
 
-def join_names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def choice_name(text: str) -> str:
@@ -78,3 +75,19 @@ async def reply_library_error(interaction: discord.Interaction, error: LibraryEr
         await reply_error(interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else ""))
     else:
         await reply_error(interaction, str(error))
+
+
+class OwnedView(discord.ui.View):
+    """Controls that only the member who ran the command may use; others get `refusal`."""
+
+    refusal = "these controls belong to whoever ran the command."
+
+    def __init__(self, owner: int, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.owner = owner
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner:
+            await reply_error(interaction, self.refusal)
+            return False
+        return True

@@ -55,7 +55,7 @@ class Explanation:
         total = sum(share for _, share in positive)
         if positive and total > 0:
             parts = [f"{artist.name} ({share / total:.0%})" for artist, share in positive[:MAX_REASONS]]
-            lines.append("Because you like " + _join(parts) + ".")
+            lines.append("Because you like " + join_names(parts) + ".")
         else:
             lines.append(f"Nothing you like points towards {self.artist.name}.")
         lines.append(
@@ -178,7 +178,8 @@ def _check_count(n: int) -> int:
     return int(n)
 
 
-def _join(parts: Sequence[str]) -> str:
+def join_names(parts: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.utils import reply, reply_error
+from bot.utils import OwnedView, reply
 
 PRIVACY_TEXT = {
     "public": "Others in your servers may see your likes and compare tastes with you.",
@@ -16,16 +16,12 @@ PRIVACY_TEXT = {
 }
 
 
-class ConfirmForget(discord.ui.View):
-    def __init__(self, cog: "Account", owner: int) -> None:
-        super().__init__(timeout=120)
-        self.cog, self.owner = cog, owner
+class ConfirmForget(OwnedView):
+    refusal = "only the member who asked can confirm this."
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner:
-            await reply_error(interaction, "only the member who asked can confirm this.")
-            return False
-        return True
+    def __init__(self, cog: "Account", owner: int) -> None:
+        super().__init__(owner, timeout=120)
+        self.cog = cog
 
     @discord.ui.button(label="Delete all my data", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:

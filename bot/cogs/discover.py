@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from recommender.engine import MAX_RESULTS, EngineError, Recommendation
 from bot.services.library import LibraryError
-from bot.utils import DESCRIPTION_LIMIT, artist_choices, join_names, link, reply, reply_error, reply_library_error, safe
+from bot.utils import DESCRIPTION_LIMIT, OwnedView, artist_choices, join_names, link, reply, reply_error, reply_library_error, safe
 
 SELECT_OPTIONS = 25
 
@@ -23,12 +23,14 @@ def describe(recommendations: list[Recommendation], start: int = 1) -> str:
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
 
 
-class RecommendationView(discord.ui.View):
+class RecommendationView(OwnedView):
     """Like or dismiss any of the shown artists, or see the next ones."""
 
+    refusal = "these controls belong to whoever asked; run /recommend yourself."
+
     def __init__(self, cog: "Discover", owner: int, shown: list[Recommendation], count: int, genre: str | None) -> None:
-        super().__init__(timeout=600)
-        self.cog, self.owner, self.shown, self.count, self.genre = cog, owner, list(shown), count, genre
+        super().__init__(owner, timeout=600)
+        self.cog, self.shown, self.count, self.genre = cog, list(shown), count, genre
         self._fill()
 
     def _options(self) -> list[discord.SelectOption]:
@@ -39,12 +41,6 @@ class RecommendationView(discord.ui.View):
         self.like_select.options = self._options()
         self.dismiss_select.options = self._options()
         self.more.disabled = len(self.shown) >= MAX_RESULTS
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner:
-            await reply_error(interaction, "these controls belong to whoever asked; run /recommend yourself.")
-            return False
-        return True
 
     @discord.ui.select(placeholder="👍 Like one of these…", min_values=1, max_values=1)
     async def like_select(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:

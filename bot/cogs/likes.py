@@ -7,18 +7,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.services.library import LibraryError, NoMatch
-from bot.utils import artist_choices, choice_name, link, reply, reply_error, reply_library_error, safe
+from bot.utils import OwnedView, artist_choices, choice_name, link, reply, reply_error, reply_library_error, safe
 
 PAGE_SIZE = 10
 AUTOCOMPLETE_CHOICES = 25
 
 
-class DidYouMean(discord.ui.View):
+class DidYouMean(OwnedView):
     """Buttons for the nearest artists, and one to add the typed name as a new artist."""
 
+    refusal = "these buttons belong to whoever ran the command."
+
     def __init__(self, cog: "Likes", owner: int, query: str, suggestions) -> None:
-        super().__init__(timeout=300)
-        self.cog, self.owner, self.query = cog, owner, query
+        super().__init__(owner, timeout=300)
+        self.cog, self.query = cog, query
         for artist in suggestions[:4]:
             self.add_item(self._choice(artist))
         add = discord.ui.Button(label=choice_name(f"Add “{query}” as a new artist")[:80], style=discord.ButtonStyle.secondary)
@@ -34,12 +36,6 @@ class DidYouMean(discord.ui.View):
         button.callback = like_it
         return button
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner:
-            await reply_error(interaction, "these buttons belong to whoever ran the command.")
-            return False
-        return True
-
     async def _add_new(self, interaction: discord.Interaction) -> None:
         try:
             result = await self.cog.library.add_artist_and_like(interaction.user.id, self.query, interaction.guild_id)
@@ -53,10 +49,12 @@ class DidYouMean(discord.ui.View):
         )
 
 
-class LikesPages(discord.ui.View):
+class LikesPages(OwnedView):
+    refusal = "run /likes yourself to turn the pages."
+
     def __init__(self, owner: int, title: str, lines: list[str]) -> None:
-        super().__init__(timeout=300)
-        self.owner, self.title, self.lines, self.page = owner, title, lines, 0
+        super().__init__(owner, timeout=300)
+        self.title, self.lines, self.page = title, lines, 0
         self._refresh()
 
     @property
@@ -74,12 +72,6 @@ class LikesPages(discord.ui.View):
     def _refresh(self) -> None:
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= self.pages - 1
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner:
-            await reply_error(interaction, "run /likes yourself to turn the pages.")
-            return False
-        return True
 
     @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
