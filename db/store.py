@@ -51,6 +51,7 @@ from db.rows import (
     SnapshotRow,
     SnapshotStatus,
 )
+from db.taste_cache import Taste, TasteCache
 
 # Bounds a parameter list per statement: memory stays flat and SQLite's variable limit is safe.
 _CHUNK: Final = 2_000
@@ -71,7 +72,7 @@ class Store:
     processes may share one database.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, revision_poll_seconds: float = 1.0) -> None:
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
@@ -83,6 +84,8 @@ class Store:
         # still covers other processes sharing the file.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
         self._dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        # Other processes' writes are seen within this many seconds; see db.taste_cache.
+        self._tastes = TasteCache(revision_poll_seconds)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -439,16 +442,35 @@ class Store:
             )
             return list(result)
 
-    async def taste_of(self, user_id: int) -> tuple[list[int], list[int]]:
-        """(liked artist ids, not-interested artist ids) in one connection: the recommendation hot path."""
+    async def taste_of(self, user_id: int) -> Taste:
+        """The member's likes (with imported play counts) and marks: the recommendation hot path,
+        answered from memory when nothing was written since (see db.taste_cache)."""
         user_id = _snowflake(user_id)
+        await self._tastes.check_revision(self.revision)
+        cached = self._tastes.get(user_id)
+        if cached is not None:
+            return cached
+        generation = self._tastes.generation
         async with self._engine.connect() as conn:
-            liked = await conn.scalars(select(likes.c.artist_id).where(likes.c.user_id == user_id))
-            liked_ids = list(liked)
+            liked = (
+                await conn.execute(
+                    select(likes.c.artist_id, likes.c.weight)
+                    .where(likes.c.user_id == user_id)
+                    .order_by(likes.c.artist_id)
+                )
+            ).all()
             marked = await conn.scalars(
-                select(not_interested.c.artist_id).where(not_interested.c.user_id == user_id)
+                select(not_interested.c.artist_id)
+                .where(not_interested.c.user_id == user_id)
+                .order_by(not_interested.c.artist_id)
             )
-            return liked_ids, list(marked)
+            taste = Taste(
+                liked=tuple(row.artist_id for row in liked),
+                plays=tuple(row.weight for row in liked),
+                not_interested=tuple(marked),
+            )
+        self._tastes.put(user_id, taste, generation)
+        return taste
 
     # -- Last.fm links -------------------------------------------------------------------------
 
@@ -523,6 +545,128 @@ class Store:
                 )
             ).first()
         return None if row is None else LastFmLinkRow(*row)
+
+    async def replace_lastfm_import(
+        self,
+        user_id: int,
+        username: str,
+        plays: Iterable[tuple[int, float]],
+        guild_id: int | None = None,
+        *,
+        only_if_linked: bool = False,
+    ) -> int | None:
+        """Link the member to `username` and make `plays` ``(artist_id, playcount)`` their Last.fm likes.
+
+        One transaction: the member's earlier Last.fm likes go, these come (weight = plays), and the
+        link is marked refreshed now. Likes made in Discord stay as they are, so an artist the member
+        also liked themselves remains a plain like. With `only_if_linked` (a background refresh)
+        nothing is written unless the member is still linked to `username`: a refresh that was
+        fetching while the member unlinked, relinked or asked to be forgotten must not undo that.
+
+        Returns how many Last.fm likes the member now has; None when `only_if_linked` found no such
+        link. Unknown artist ids raise `UnknownArtistError` and nothing is written. The revision is
+        bumped only when likes or the linked name changed, not for the refresh time alone.
+        """
+        user_id = _snowflake(user_id)
+        guild_id = None if guild_id is None else _snowflake(guild_id)
+        if not username:
+            raise ValueError("username must not be empty")
+        wanted: dict[int, float] = {}
+        for artist_id, weight in plays:
+            artist_id = operator.index(artist_id)
+            weight = float(weight)
+            if not 0 < weight < float("inf"):
+                raise ValueError(f"play count {weight} for artist {artist_id} must be positive")
+            if artist_id in wanted:
+                raise ValueError(f"artist {artist_id} is listed twice")
+            wanted[artist_id] = weight
+        now = utcnow()
+        async with self._write() as conn:
+            linked_as = await conn.scalar(
+                select(lastfm_links.c.username).where(lastfm_links.c.user_id == user_id)
+            )
+            if only_if_linked and linked_as != username:
+                return None
+            known = set(
+                await conn.scalars(select(artists.c.id).where(artists.c.id.in_(list(wanted))))
+            )
+            if set(wanted) - known:
+                raise UnknownArtistError(min(set(wanted) - known))
+            changed = await self._ensure(conn, user_id, guild_id, None)
+            if linked_as is None:
+                await conn.execute(
+                    self._insert(lastfm_links).values(
+                        user_id=user_id, username=username, linked_at=now, refreshed_at=now
+                    )
+                )
+            else:
+                values: dict[str, Any] = {"refreshed_at": now}
+                if linked_as != username:
+                    values |= {"username": username, "linked_at": now}
+                await conn.execute(
+                    update(lastfm_links).where(lastfm_links.c.user_id == user_id).values(**values)
+                )
+            changed = changed or linked_as != username
+
+            rows = (
+                await conn.execute(
+                    select(likes.c.artist_id, likes.c.source, likes.c.weight).where(
+                        likes.c.user_id == user_id
+                    )
+                )
+            ).all()
+            own = {artist_id for artist_id, source, _ in rows if source != "lastfm"}
+            before = {artist_id: weight for artist_id, source, weight in rows if source == "lastfm"}
+            after = {a: w for a, w in wanted.items() if a not in own}
+            if after != before:
+                await conn.execute(
+                    delete(likes).where(likes.c.user_id == user_id, likes.c.source == "lastfm")
+                )
+                params = [
+                    {
+                        "user_id": user_id,
+                        "artist_id": artist_id,
+                        "guild_id": None,
+                        "source": "lastfm",
+                        "weight": weight,
+                        "created_at": now,
+                    }
+                    for artist_id, weight in after.items()
+                ]
+                # DO NOTHING: a Discord like made since the read above wins, as it does above.
+                statement = self._insert(likes).on_conflict_do_nothing()
+                for start in range(0, len(params), _CHUNK):
+                    await conn.execute(statement, params[start : start + _CHUNK])
+                changed = True
+            if changed:
+                await _bump(conn)
+        return len(after)
+
+    async def lastfm_links_due(
+        self, refreshed_before: datetime, limit: int | None = None
+    ) -> list[LastFmLinkRow]:
+        """Links never refreshed or last refreshed before `refreshed_before`, stalest first."""
+        query = (
+            select(
+                lastfm_links.c.user_id,
+                lastfm_links.c.username,
+                lastfm_links.c.linked_at,
+                lastfm_links.c.refreshed_at,
+            )
+            .where(
+                lastfm_links.c.refreshed_at.is_(None)
+                | (lastfm_links.c.refreshed_at < _aware(refreshed_before))
+            )
+            .order_by(
+                case((lastfm_links.c.refreshed_at.is_(None), 0), else_=1),
+                lastfm_links.c.refreshed_at,
+                lastfm_links.c.user_id,
+            )
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [LastFmLinkRow(*row) for row in result]
 
     # -- model snapshots and status ------------------------------------------------------------
 
@@ -610,13 +754,19 @@ class Store:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        # The writer engine takes SQLite's write lock at BEGIN; see db.engine.writer.
-        if self._write_lock is None:
-            async with self._writer.begin() as conn:
+        # Cached tastes go before the write starts (reads overlapping it are not kept) and again
+        # once it has committed or failed.
+        self._tastes.invalidate()
+        try:
+            # The writer engine takes SQLite's write lock at BEGIN; see db.engine.writer.
+            if self._write_lock is None:
+                async with self._writer.begin() as conn:
+                    yield conn
+                return
+            async with self._write_lock, self._writer.begin() as conn:
                 yield conn
-            return
-        async with self._write_lock, self._writer.begin() as conn:
-            yield conn
+        finally:
+            self._tastes.invalidate()
 
     def _insert(self, table: Table) -> Any:
         # Both dialects' insert() offer on_conflict_do_nothing / on_conflict_do_update.

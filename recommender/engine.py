@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.interactions import Interactions
 from recommender.models.als import ALSRecommender
+from recommender.ranking import top_n
 
 #: Pseudo play count of one like. BM25 saturates counts (k1 = 0.5), so on protocol P2 every value
 #: from 1 to 500 measured the same (NDCG@10 0.5145–0.5151 at k = 5); this sits in the flat middle.
@@ -78,12 +79,21 @@ class Engine:
 
     # -- rows -----------------------------------------------------------------------------------
 
-    def likes_row(self, liked: Iterable[int], not_interested: Iterable[int] = ()) -> sp.csr_matrix:
-        liked_columns = self.interactions.artist_columns(liked)
-        if liked_columns.size == 0:
+    def likes_row(self, liked: Iterable[int], not_interested: Iterable[int] = (),
+                  plays: Sequence[float | None] | None = None) -> sp.csr_matrix:
+        """A member's row: `like_plays` per liked artist, or its play count from `plays` (aligned
+        with `liked`; None for a plain like), and marks for the "not interested" ones."""
+        liked = list(liked)
+        counts = [self.like_plays if p is None or p <= 0 else float(p) for p in plays] if plays is not None else None
+        if counts is not None and len(counts) != len(liked):
+            raise ValueError("plays must have one entry per liked artist")
+        known = [(column, counts[i] if counts else self.like_plays) for i, artist in enumerate(liked)
+                 if (column := self.interactions.artist_column(artist)) is not None]
+        if not known:
             raise EngineError("none of those artists is known to the model yet, so there is nothing to go on")
+        columns, values = zip(*known)
         marked = self.interactions.artist_columns(not_interested)
-        return self.interactions.row_from_columns(liked_columns, self.like_plays, marked)
+        return self.interactions.row_from_columns(np.array(columns), np.array(values), marked, self.like_plays)
 
     def user_row(self, user_key: str) -> tuple[sp.csr_matrix, int]:
         row = self.interactions.user_row(user_key)
@@ -102,26 +112,25 @@ class Engine:
         row, _ = self.user_row(user_key)
         return self._recommend(row, n)
 
-    def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = ()) -> list[Recommendation]:
+    def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = (),
+                            plays: Sequence[float | None] | None = None) -> list[Recommendation]:
         """For anyone, from a list of liked artist ids, solved at once without refitting."""
-        return self._recommend(self.likes_row(liked, not_interested), n)
+        return self._recommend(self.likes_row(liked, not_interested, plays), n)
 
     def recommend_for_rows(self, rows: sp.csr_matrix, n: int = 10) -> list[list[Recommendation]]:
         """Many ad-hoc users at once (rows of pseudo plays over the interaction columns)."""
-        n = _check_count(n)
-        ids, scores = self.model.recommend(rows, n)
-        return [self._describe(rows[i], ids[i], scores[i]) for i in range(rows.shape[0])]
+        rows = sp.csr_matrix(rows)
+        return [self._recommend(rows[i], n) for i in range(rows.shape[0])]
 
     def _recommend(self, row: sp.csr_matrix, n: int) -> list[Recommendation]:
         n = _check_count(n)
-        ids, scores = self.model.recommend(row, n)
-        return self._describe(row, ids[0], scores[0])
-
-    def _describe(self, row: sp.csr_matrix, columns: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
-        found = columns[columns >= 0]
-        reasons, shares = self.model.contribution_matrix(row, found)
+        # One solve serves both the scores and every recommendation's reasons.
+        solved = self.model.solve_row(row)
+        ids, scores = top_n(self.model.scores_of(solved), n, exclude=row)
+        found = ids[0][ids[0] >= 0]
+        reasons, shares = self.model.shares(solved, found)
         results = []
-        for i, (column, score) in enumerate(zip(found, scores)):
+        for i, (column, score) in enumerate(zip(found, scores[0])):
             order = np.argsort(-shares[:, i], kind="stable")[:MAX_REASONS]
             because = tuple(self._artist(int(reasons[k])) for k in order if shares[k, i] > 0)
             results.append(Recommendation(self._artist(int(column)), float(score), because))
@@ -133,14 +142,16 @@ class Engine:
         column = self.interactions.artist_column(artist_id)
         if column is None:
             raise EngineError("that artist is not in the model yet, so Encore cannot say why")
-        scores = self.model.score(row)[0]
+        solved = self.model.solve_row(row)
+        scores = self.model.scores_of(solved)
         known = sp.csr_matrix(row)
         mark = float(known[0, column])
         eligible = scores.copy()
         eligible[known.indices] = -np.inf
         rank = None if mark else int(np.sum(eligible > eligible[column])) + 1
-        reasons, shares = self.model.contributions(row, column)
-        contributions = tuple((self._artist(int(c)), float(s)) for c, s in zip(reasons, shares))
+        reasons, shares = self.model.shares(solved, np.array([column]))
+        order = np.argsort(-shares[:, 0], kind="stable")
+        contributions = tuple((self._artist(int(reasons[k])), float(shares[k, 0])) for k in order)
         return Explanation(
             artist=self._artist(column),
             score=float(scores[column]),
@@ -151,8 +162,9 @@ class Engine:
             not_interested=mark < 0,
         )
 
-    def explain_for_likes(self, liked: Iterable[int], artist_id: int, not_interested: Iterable[int] = ()) -> Explanation:
-        return self.explain(self.likes_row(liked, not_interested), artist_id)
+    def explain_for_likes(self, liked: Iterable[int], artist_id: int, not_interested: Iterable[int] = (),
+                          plays: Sequence[float | None] | None = None) -> Explanation:
+        return self.explain(self.likes_row(liked, not_interested, plays), artist_id)
 
     def explain_for_user(self, user_key: str, artist_id: int) -> Explanation:
         row, _ = self.user_row(user_key)

@@ -67,14 +67,26 @@ class Interactions:
             raise KeyError(key)
         return self.plays[row]
 
-    def row_from_columns(self, columns: np.ndarray, value: float, negative_columns: np.ndarray | None = None) -> sp.csr_matrix:
-        """A one-user row with `value` at `columns`, and -value at `negative_columns` ("not interested")."""
-        negative_columns = np.asarray(negative_columns if negative_columns is not None else [], dtype=np.int64)
-        columns = np.setdiff1d(np.asarray(columns, dtype=np.int64), negative_columns)
+    def row_from_columns(
+        self, columns: np.ndarray, value: float | np.ndarray, negative_columns: np.ndarray | None = None,
+        negative_value: float | None = None,
+    ) -> sp.csr_matrix:
+        """A one-user row with `value` (one for all, or one per column) at `columns`, and
+        -`negative_value` (default: the scalar `value`) at `negative_columns` ("not interested")."""
+        if negative_value is None:
+            if np.ndim(value):
+                raise ValueError("give negative_value when value is one per column")
+            negative_value = float(value)
+        columns = np.asarray(columns, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(value, dtype=np.float32), columns.shape)
+        negative_columns = np.unique(np.asarray(negative_columns if negative_columns is not None else [], dtype=np.int64))
+        keep = ~np.isin(columns, negative_columns)
+        columns, first = np.unique(columns[keep], return_index=True)
         all_columns = np.concatenate([columns, negative_columns])
-        values = np.concatenate([np.full(columns.size, value), np.full(negative_columns.size, -value)])
+        all_values = np.concatenate([values[keep][first], np.full(negative_columns.size, -negative_value, dtype=np.float32)])
+        order = np.argsort(all_columns, kind="stable")
         return sp.csr_matrix(
-            (values.astype(np.float32), (np.zeros(all_columns.size, dtype=np.int64), all_columns)),
+            (all_values[order].astype(np.float32), all_columns[order], np.array([0, all_columns.size])),
             shape=(1, self.shape[1]),
         )
 

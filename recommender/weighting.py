@@ -68,6 +68,21 @@ class Weighting:
             weighted.eliminate_zeros()
         return weighted
 
+    def weigh_row(self, columns: np.ndarray, plays: np.ndarray) -> np.ndarray:
+        """`transform` for one user's entries as arrays (plays > 0), without sparse-matrix overhead:
+        the recommendation hot path."""
+        plays = np.asarray(plays, dtype=np.float64)
+        if self.scheme == "binary":
+            return np.ones_like(plays)
+        if self.scheme == "log":
+            return np.log1p(plays)
+        if self.scheme == "raw":
+            return plays
+        assert self.idf is not None, "bm25 weighting used before fit"
+        length_norm = (1.0 - self.b) + self.b * plays.sum() / self.average_length if self.b else 1.0
+        idf = _extend(self.idf, int(columns.max()) + 1 if columns.size else 0)
+        return plays * (self.k1 + 1.0) / (self.k1 * length_norm + plays) * idf[columns]
+
     def parameters(self) -> dict:
         return {"scheme": self.scheme, "k1": self.k1, "b": self.b, "average_length": self.average_length}
 

@@ -15,6 +15,7 @@ from recommender.text import clean_user_text, normalize_name
 
 from bot.services.refit import RefitService
 from db.store import Store
+from db.taste_cache import Taste
 
 MAX_NAME_LENGTH = 200
 
@@ -93,13 +94,13 @@ class MemberLibrary:
                         exclude: Iterable[int] = ()) -> list[Recommendation]:
         """The member's top `n`, leaving out the artists in `exclude` (already shown, say), and
         optionally only artists tagged `genre`."""
-        liked, marked = await self._taste(user_id)
+        taste = await self._taste(user_id)
         excluded = set(exclude)
         engine = self.models.engine
         try:
             # A genre filters a deep list: a genre's best are rarely all in the overall top n.
             depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
-            pool = engine.recommend_for_likes(liked, depth, not_interested=marked)
+            pool = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays)
         except EngineError as error:
             raise LibraryError(str(error)) from None
         pool = [r for r in pool if r.artist.artist_id not in excluded]
@@ -112,9 +113,9 @@ class MemberLibrary:
 
     async def explain(self, user_id: int, name: str) -> Explanation:
         artist = self.resolve(name)
-        liked, marked = await self._taste(user_id)
+        taste = await self._taste(user_id)
         try:
-            return self.models.engine.explain_for_likes(liked, artist.artist_id, not_interested=marked)
+            return self.models.engine.explain_for_likes(taste.liked, artist.artist_id, taste.not_interested, taste.plays)
         except EngineError as error:
             raise LibraryError(str(error)) from None
 
@@ -122,8 +123,8 @@ class MemberLibrary:
         """Every row about the member goes now; the model forgets them at its next refit."""
         return await self.store.forget_user(user_id)
 
-    async def _taste(self, user_id: int) -> tuple[list[int], list[int]]:
-        liked, marked = await self.store.taste_of(user_id)
-        if not liked:
+    async def _taste(self, user_id: int) -> Taste:
+        taste = await self.store.taste_of(user_id)
+        if not taste.liked:
             raise LibraryError("you have not liked any artist yet; use /like first")
-        return liked, marked
+        return taste

@@ -36,6 +36,16 @@ TUTORIAL_CONFIG = ALSConfig(factors=50, regularization=0.01, alpha=1.0, iteratio
 LOG_CONFIG = ALSConfig(factors=100, regularization=0.01, alpha=1.0, iterations=15, weighting="log")
 
 
+@dataclass(frozen=True)
+class SolvedUser:
+    """One user's exact solve, kept so that scores and their explanations come from one solve."""
+
+    vector: np.ndarray
+    #: Column k is what the user's liked artist `columns[k]` adds to `vector`; they sum to it.
+    per_artist: np.ndarray
+    columns: np.ndarray
+
+
 class ALSRecommender(Recommender):
     name = "als"
 
@@ -112,69 +122,69 @@ class ALSRecommender(Recommender):
 
     def user_vectors(self, rows: sp.csr_matrix) -> np.ndarray:
         """Exact least-squares user factors for each row, given the fitted artist factors."""
-        rows = self._confidences(rows)
+        rows = sp.csr_matrix(rows)
         vectors = np.zeros((rows.shape[0], self.config.factors), dtype=np.float32)
         for user in range(rows.shape[0]):
-            system, target, _, _ = self._normal_equations(rows, user)
-            if target is not None:
-                vectors[user] = np.linalg.solve(system, target)
+            solved = self.solve(*_row_entries(rows, user))
+            if solved is not None:
+                vectors[user] = solved.vector
         return vectors
 
-    def contributions(self, row: sp.csr_matrix, item: int) -> tuple[np.ndarray, np.ndarray]:
-        """How much each positively weighted artist in `row` adds to the score of `item`.
+    def solve(self, columns: np.ndarray, plays: np.ndarray) -> SolvedUser | None:
+        """One user's exact solve from their entries (artist columns, plays; negative plays are
+        "not interested" marks); None when nothing is liked or played.
 
-        score = y_i' A^-1 sum_j c_j y_j, so artist j contributes c_j y_i' A^-1 y_j; the shares sum to
-        the score exactly. Returns (artist columns, contributions), largest first.
+        A = Y'Y + reg I + sum_j e_j y_j y_j' and the user vector is A^-1 sum_j c_j y_j, so artist j
+        adds A^-1 c_j y_j to it. For a listened or liked artist e_j = c_j - 1, as in implicit's
+        training. A "not interested" mark uses e_j = |c_j|: with implicit's |c_j| - 1, a mark on an
+        artist most users play (|c_j| < 1) would weigh less than no mark at all and raise its score.
         """
+        assert self.item_factors is not None and self._gram is not None and self.weighting is not None
+        columns = np.asarray(columns, dtype=np.int64)
+        plays = np.asarray(plays, dtype=np.float64)
+        known = columns < self.n_items
+        columns, plays = columns[known], plays[known]
+        confidences = self.config.alpha * np.sign(plays) * self.weighting.weigh_row(columns, np.abs(plays))
+        if not np.any(confidences > 0):
+            return None
+        factors = self.item_factors[columns].astype(np.float64)
+        system = self._gram + self.config.regularization * np.eye(self.config.factors)
+        extra = np.where(confidences > 0, confidences - 1.0, -confidences)
+        system += (factors.T * extra) @ factors
+        positive = confidences > 0
+        per_artist = np.linalg.solve(system, (factors[positive] * confidences[positive, None]).T)
+        return SolvedUser(per_artist.sum(axis=1), per_artist, columns[positive])
+
+    def solve_row(self, row: sp.csr_matrix) -> SolvedUser | None:
+        return self.solve(*_row_entries(sp.csr_matrix(row), 0))
+
+    def scores_of(self, solved: SolvedUser | None) -> np.ndarray:
+        """Scores of every artist for a solved user (all zero for None)."""
+        assert self.item_factors is not None
+        if solved is None:
+            return np.zeros(self.n_items, dtype=np.float32)
+        return self.item_factors @ solved.vector.astype(np.float32)
+
+    def contributions(self, row: sp.csr_matrix, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """How much each positively weighted artist in `row` adds to the score of `item`: artist j
+        adds y_i' A^-1 c_j y_j, and the shares sum to the score exactly. Returns (artist columns,
+        contributions), largest first."""
         columns, shares = self.contribution_matrix(row, np.array([item]))
         order = np.argsort(-shares[:, 0], kind="stable")
         return columns[order], shares[order, 0]
 
     def contribution_matrix(self, row: sp.csr_matrix, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`contributions` for many items at once, with one solve: (artist columns, shares), where
-        shares[k, i] is what the row's artist columns[k] adds to the score of items[i]."""
-        confidences = self._confidences(row)
-        system, target, columns, weights = self._normal_equations(confidences, 0)
+        """`contributions` for many items at once: (artist columns, shares), where shares[k, i] is
+        what the row's artist columns[k] adds to the score of items[i]."""
+        return self.shares(self.solve_row(row), items)
+
+    def shares(self, solved: SolvedUser | None, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`contribution_matrix` for a user already solved."""
         items = np.asarray(items, dtype=np.int64)
-        if target is None:
+        if solved is None:
             return np.empty(0, dtype=np.int64), np.empty((0, items.size))
         assert self.item_factors is not None
-        directions = np.linalg.solve(system, self.item_factors[items].astype(np.float64).T)
-        positive = weights > 0
-        columns, weights = columns[positive], weights[positive]
-        shares = weights[:, None] * (self.item_factors[columns].astype(np.float64) @ directions)
-        return columns, shares
-
-    def _confidences(self, rows: sp.csr_matrix) -> sp.csr_matrix:
-        """alpha * weighting, keeping the sign: negative entries are "not interested" marks."""
-        assert self.weighting is not None, "model used before fit"
-        rows = sp.csr_matrix(rows, dtype=np.float32)[:, : self.n_items]
-        signs = np.sign(rows.data)
-        magnitudes = sp.csr_matrix((np.abs(rows.data), rows.indices, rows.indptr), shape=rows.shape)
-        weighted = self.weighting.transform(magnitudes, keep_structure=True)
-        weighted.data *= self.config.alpha * signs
-        weighted.eliminate_zeros()
-        return weighted
-
-    def _normal_equations(self, confidences: sp.csr_matrix, user: int):
-        """A = Y'Y + reg I + sum_j e_j y_j y_j',  b = sum_{c_j > 0} c_j y_j.
-
-        For a listened or liked artist e_j = c_j - 1, as in implicit's training. A "not interested"
-        mark uses e_j = |c_j|: with implicit's |c_j| - 1, a mark on an artist most users play
-        (|c_j| < 1) would weigh less than no mark at all and raise the artist's score.
-        """
-        assert self.item_factors is not None and self._gram is not None
-        start, end = confidences.indptr[user], confidences.indptr[user + 1]
-        columns = confidences.indices[start:end]
-        weights = confidences.data[start:end].astype(np.float64)
-        if not np.any(weights > 0):
-            return None, None, columns, weights
-        factors = self.item_factors[columns].astype(np.float64)
-        system = self._gram + self.config.regularization * np.eye(self.config.factors)
-        extra = np.where(weights > 0, weights - 1.0, -weights)
-        system += (factors.T * extra) @ factors
-        target = factors.T @ np.where(weights > 0, weights, 0.0)
-        return system, target, columns, weights
+        return solved.columns, (self.item_factors[items].astype(np.float64) @ solved.per_artist).T
 
     # -- similar artists ------------------------------------------------------------------------
 
@@ -222,3 +232,8 @@ def _reindex(factors: np.ndarray, old_ids: np.ndarray, new_ids: np.ndarray, rng:
         new_rows, old_rows = map(np.array, zip(*found))
         out[new_rows] = factors[old_rows]
     return out
+
+
+def _row_entries(rows: sp.csr_matrix, user: int) -> tuple[np.ndarray, np.ndarray]:
+    start, end = rows.indptr[user], rows.indptr[user + 1]
+    return rows.indices[start:end], rows.data[start:end]

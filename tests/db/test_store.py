@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from db.models import MEMBER_ARTIST_ID_BASE, likes, memberships, users
 from db.store import Store, UnknownArtistError
+from db.taste_cache import Taste
 
 from .helpers import run_with_store, seed_artists, table_counts
 
@@ -433,12 +434,13 @@ def test_import_likes_in_bulk(database_url: str) -> None:
 def test_taste_of_reads_likes_and_marks_together(database_url: str) -> None:
     async def scenario(store: Store) -> None:
         artists = await seed_artists(store, 5)
-        assert await store.taste_of(1) == ([], [])
+        assert await store.taste_of(1) == Taste((), (), ())
         await store.like(1, artists[0])
-        await store.like(1, artists[1])
+        await store.like(1, artists[1], source="lastfm", weight=120.0)
         await store.mark_not_interested(1, artists[2])
         await store.like(2, artists[3])
-        liked, marked = await store.taste_of(1)
-        assert sorted(liked) == artists[:2] and marked == [artists[2]]
+        taste = await store.taste_of(1)
+        assert sorted(taste.liked) == artists[:2] and taste.not_interested == (artists[2],)
+        assert dict(zip(taste.liked, taste.plays)) == {artists[0]: None, artists[1]: 120.0}
 
     run_with_store(database_url, scenario)

@@ -187,6 +187,20 @@ def test_likes_row_uses_like_plays(lastfm_engine: Engine, ids: dict[str, int]) -
     assert sorted(row.data.tolist()) == [-LIKE_PLAYS, LIKE_PLAYS, LIKE_PLAYS]
 
 
+def test_imported_plays_weigh_as_plays(lastfm_engine: Engine, ids: dict[str, int]) -> None:
+    liked = [ids["Radiohead"], ids["Björk"], 10**9]
+    row = lastfm_engine.likes_row(liked, plays=[1234.0, None, 7.0])
+    values = dict(zip(row.indices.tolist(), row.data.tolist()))
+    assert values == {lastfm_engine.interactions.artist_column(ids["Radiohead"]): 1234.0,
+                      lastfm_engine.interactions.artist_column(ids["Björk"]): LIKE_PLAYS}
+    with pytest.raises(ValueError):
+        lastfm_engine.likes_row(liked, plays=[1.0])
+    # A play count changes the answer; a like with the default weight does not.
+    assert lastfm_engine.recommend_for_likes(liked, 10, plays=[None, None, None]) == lastfm_engine.recommend_for_likes(liked, 10)
+    assert lastfm_engine.explain_for_likes(liked, ids["Daft Punk"], plays=[5000.0, 1.0, None]).contributions != \
+        lastfm_engine.explain_for_likes(liked, ids["Daft Punk"]).contributions
+
+
 def test_recommend_for_rows_matches_one_at_a_time(lastfm_engine: Engine, ids: dict[str, int]) -> None:
     import scipy.sparse as sp
 

@@ -174,3 +174,16 @@ def test_parameters_round_trip_through_the_constructor() -> None:
     rebuilt = Weighting(idf=weighting.idf, **weighting.parameters())
     np.testing.assert_allclose(rebuilt.transform(PLAYS).toarray(), weighting.transform(PLAYS).toarray())
     assert weighting.parameters() == {"scheme": "bm25", "k1": 0.9, "b": 0.3, "average_length": 4.0}
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("b", [0.0, 0.75])
+def test_weigh_row_matches_transform(scheme: str, b: float) -> None:
+    weighting = Weighting.fit(PLAYS, scheme, k1=1.2, b=b)
+    rng = np.random.default_rng(3)
+    for columns in ([0], [0, 2], [1, 2, 4]):  # column 4 is an artist added after the fit
+        columns = np.array(columns)
+        plays = rng.integers(1, 500, size=columns.size).astype(np.float64)
+        row = sp.csr_matrix((plays, (np.zeros(columns.size, dtype=int), columns)), shape=(1, 5))
+        expected = weighting.transform(row, keep_structure=True)
+        np.testing.assert_allclose(weighting.weigh_row(columns, plays), expected.data, rtol=1e-5)
