@@ -15,7 +15,7 @@ from bot.utils import NO_MENTIONS, reply_error
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.likes", "bot.cogs.discover", "bot.cogs.account", "bot.cogs.admin")
+COGS = ("bot.cogs.likes", "bot.cogs.discover", "bot.cogs.account", "bot.cogs.admin", "bot.cogs.lastfm")
 
 
 def point_at(api_base: str | None, gateway: str | None) -> None:
@@ -38,8 +38,9 @@ class EncoreBot(commands.Bot):
         )
         self.services = services
         self.refit_poll_seconds = refit_poll_seconds
-        self._stop_refits = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._refit_task: asyncio.Task | None = None
+        self._lastfm_task: asyncio.Task | None = None
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
@@ -54,20 +55,27 @@ class EncoreBot(commands.Bot):
             synced = await self.tree.sync()
         log.info("synced %d commands%s", len(synced), f" to server {guild_id}" if guild_id else "")
         self._refit_task = asyncio.create_task(
-            self.services.models.run(self._stop_refits, self.refit_poll_seconds), name="encore-refits"
+            self.services.models.run(self._stopping, self.refit_poll_seconds), name="encore-refits"
         )
+        if self.services.lastfm is not None:
+            self._lastfm_task = asyncio.create_task(self.services.lastfm.run(self._stopping), name="encore-lastfm")
         # The catalogue, the store's metadata and discord.py's state live as long as the process;
         # freezing them spares the collector from rescanning them on every full collection.
         gc.freeze()
 
     async def close(self) -> None:
         """Stop refits, close the gateway, then the store: nothing is cut off mid-write."""
-        self._stop_refits.set()
+        self._stopping.set()
         if self._refit_task is not None:
             try:
                 await asyncio.wait_for(self._refit_task, timeout=60)
             except asyncio.TimeoutError:
                 log.warning("a refit was still running at shutdown; its snapshot is discarded")
+        if self._lastfm_task is not None:
+            try:
+                await asyncio.wait_for(self._lastfm_task, timeout=15)
+            except asyncio.TimeoutError:
+                log.warning("a Last.fm refresh was still running at shutdown; that member keeps the earlier import")
         await super().close()
         await self.services.close()
 

@@ -35,6 +35,10 @@ class Settings:
     discord_api_base: str | None = None
     #: Another gateway URL, e.g. ws://127.0.0.1:8765/gateway (ENCORE_DISCORD_GATEWAY).
     discord_gateway: str | None = None
+    #: Last.fm API key for /lastfm link (LASTFM_API_KEY); without one the command says it is off.
+    lastfm_api_key: str | None = None
+    #: Another Last.fm API endpoint, e.g. a local fake (ENCORE_LASTFM_API_BASE).
+    lastfm_api_base: str | None = None
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -67,6 +71,8 @@ class Settings:
             dev_guild=_snowflake(environ, "ENCORE_DEV_GUILD"),
             discord_api_base=_url(environ, "ENCORE_DISCORD_API_BASE", ("http://", "https://")),
             discord_gateway=_url(environ, "ENCORE_DISCORD_GATEWAY", ("ws://", "wss://")),
+            lastfm_api_key=environ.get("LASTFM_API_KEY", "").strip() or None,
+            lastfm_api_base=_url(environ, "ENCORE_LASTFM_API_BASE", ("http://", "https://")),
         )
 
 

@@ -9,6 +9,8 @@ from recommender.catalogue import ArtistCatalogue
 from recommender.datasets import load_hetrec, resolve_data_dir
 from recommender.training import lastfm_interactions
 
+from bot.lastfm.client import DEFAULT_BASE_URL, LastFmClient
+from bot.services.lastfm_import import LastFmImporter
 from bot.services.library import MemberLibrary
 from bot.services.refit import RefitService
 from bot.services.startup import open_store
@@ -22,8 +24,12 @@ class Services:
     store: Store
     models: RefitService
     library: MemberLibrary
+    #: None when no LASTFM_API_KEY is set.
+    lastfm: LastFmImporter | None = None
 
     async def close(self) -> None:
+        if self.lastfm is not None:
+            await self.lastfm.client.close()
         await self.store.close()
 
 
@@ -42,4 +48,9 @@ async def build_services(settings: Settings) -> Services:
     except BaseException:
         await store.close()
         raise
-    return Services(settings, store, models, MemberLibrary(store, models))
+    lastfm = None
+    if settings.lastfm_api_key:
+        # The client wants the base with its trailing slash; settings strip it.
+        base = f"{settings.lastfm_api_base}/" if settings.lastfm_api_base else DEFAULT_BASE_URL
+        lastfm = LastFmImporter(store, models, LastFmClient(settings.lastfm_api_key, base_url=base))
+    return Services(settings, store, models, MemberLibrary(store, models), lastfm)

@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 
 #: Slash commands the bot must register (the top-level names; /encore has subcommands).
-EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore"}
+EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore", "lastfm"}
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6
 
@@ -292,7 +292,13 @@ async def _stop(harness: Encore) -> None:
 
 
 @pytest.fixture(scope="module")
-def encore(lastfm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Encore]:
+def encore_env() -> dict[str, str]:
+    """More environment for the module's bot (a module overrides this, e.g. to add a Last.fm key)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def encore(lastfm_dir: Path, tmp_path_factory: pytest.TempPathFactory, encore_env: dict[str, str]) -> Iterator[Encore]:
     """The real bot (real data, real store, real model) logged in to a fresh emulator, for one module."""
     home = tmp_path_factory.mktemp("encore-e2e")
     errors = ErrorLog()
@@ -303,6 +309,7 @@ def encore(lastfm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             assert url is not None
             settings = Settings.from_env(
                 {"ENCORE_HOME": str(home), "ENCORE_LASTFM_DIR": str(lastfm_dir), "ENCORE_DATABASE_URL": url}
+                | encore_env
             )
             harness = loop.run(_start(settings, errors, loop), timeout=180)
             try:
