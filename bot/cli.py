@@ -24,6 +24,7 @@ examples:
   encore similar "Daft Punk" -n 10
   encore evaluate --protocol p1 --seeds 0 1 2 --json p1.json
   encore evaluate --protocol p2 --seeds 0 1 2 --json p2.json
+  encore evaluate --protocol groups --seeds 0 1 2 --json groups.json
   encore db upgrade
 
 environment:
@@ -54,6 +55,16 @@ def result_count(text: str) -> int:
     return value
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="encore",
@@ -80,10 +91,13 @@ def build_parser() -> Parser:
     similar.add_argument("--json", action="store_true", help="print JSON")
 
     evaluate = commands.add_parser("evaluate", help="measure Encore and the baselines (BENCHMARKS.md protocols)")
-    evaluate.add_argument("--protocol", choices=("p1", "p2"), default="p1", help="p1: known users; p2: new members")
+    evaluate.add_argument("--protocol", choices=("p1", "p2", "groups"), default="p1",
+                          help="p1: known users; p2: new members; groups: blends for groups of friends (P3)")
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    evaluate.add_argument("--groups-per-size", type=positive_int, default=actions.GROUPS_PER_SIZE, metavar="N",
+                          help=f"groups: groups of each size per seed (default {actions.GROUPS_PER_SIZE})")
     demo = commands.add_parser("demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)")
     demo.add_argument("--interactive", action="store_true", help="type slash commands yourself as a member")
 

@@ -14,6 +14,7 @@ from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
 from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation, join_names
 from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
+from recommender.evaluation.groups import GROUPS_PER_SIZE, evaluate_groups, friendship_matrix
 from recommender.interactions import lastfm_user_key
 from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
 from recommender.text import clean_user_text
@@ -25,7 +26,7 @@ from bot.services.startup import open_store
 from bot.settings import Settings, redact_url
 from db.migrations import current as current_revision, upgrade
 
-__all__ = ["MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
+__all__ = ["GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
 
 
 class UserFacingError(Exception):
@@ -287,6 +288,13 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             raise UserFacingError(str(error)) from None
         print_p1(results, sys.stdout)
+    elif args.protocol == "groups":
+        from recommender.engine import LIKE_PLAYS
+
+        interactions = lastfm_interactions(dataset)
+        friends = friendship_matrix(interactions, dataset.friends["user_id"], dataset.friends["friend_id"])
+        results = evaluate_groups(interactions.plays, friends, args.seeds, LIKE_PLAYS, args.groups_per_size, progress=say)
+        print_groups(results, sys.stdout)
     else:
         from recommender.engine import LIKE_PLAYS
 
@@ -314,6 +322,20 @@ def print_p2(results: dict, out: TextIO) -> None:
     for name, by_k in results["models"].items():
         for k, m in by_k.items():
             print(f"{name:<16} {k[1:]:>5} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f}", file=out)
+
+
+def print_groups(results: dict, out: TextIO) -> None:
+    sizes = list(next(iter(results["per_size"].values())))
+    default = results["default"]
+    print(f"P3, groups of friends: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}, "
+          f"{results['groups_per_size']} groups per size per seed; encore-blend = {default['strategy']} of "
+          f"{default['normalisation']} scores; recall@10 also by group size", file=out)
+    by_size = " ".join(f"{'size ' + s:>7}" for s in sizes)
+    width = max(len(name) for name in results["models"])
+    print(f"{'model':<{width}} {'NDCG@10':>8} {'recall@10':>9} {by_size}", file=out)
+    for name, m in results["models"].items():
+        per_size = " ".join(f"{results['per_size'][name][s]['recall@10']:>7.4f}" for s in sizes)
+        print(f"{name:<{width}} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f} {per_size}", file=out)
 
 
 
