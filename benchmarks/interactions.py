@@ -37,6 +37,12 @@ from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
 TOKEN = "benchmark-token"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
@@ -97,6 +103,7 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
                     emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop))
 
         started = time.perf_counter()
+        cpu_before = cpu_seconds(bot.pid)
         await asyncio.to_thread(pace)
         send_seconds = time.perf_counter() - started
 
@@ -109,6 +116,7 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
             return record.latency
 
         latencies = await asyncio.gather(*(settle(f) for f in submitted))
+        bot_cpu = cpu_seconds(bot.pid) - cpu_before
     finally:
         bot.send_signal(signal.SIGTERM)
         try:
@@ -137,6 +145,7 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
         "max_ms": max(answered) if answered else None,
         "mean_ms": statistics.fmean(answered) if answered else None,
         "target_p99_ms": 50.0,
+        "bot_cpu_ms_per_interaction": bot_cpu * 1000 / interactions,
         "bot_exit_code_after_sigterm": exit_code,
         "emulator_internal_errors": len(emulator.internal_errors),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -157,14 +166,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="encore-bench-") as home:
             runs.append(asyncio.run(run(args.members, args.interactions, args.rate, Path(home), args.warmup)))
     result = dict(runs[-1])
-    for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "achieved_rate_per_second"):
+    for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "achieved_rate_per_second", "bot_cpu_ms_per_interaction"):
         result[key] = statistics.median(r[key] for r in runs)
     result["lost"] = sum(r["lost"] for r in runs)
     result["answered"] = sum(r["answered"] for r in runs)
     result["interactions"] = args.interactions * args.runs
     result["runs"] = args.runs
     result["aggregation"] = "latency figures are medians over the runs; answered/lost are totals"
-    result["per_run"] = [{k: r[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "lost")} for r in runs]
+    result["per_run"] = [{k: r[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "lost", "bot_cpu_ms_per_interaction")}
+                         for r in runs]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     each = ", ".join(f"{r['p99_ms']:.0f}" for r in runs)
