@@ -15,7 +15,7 @@ from bot.utils import NO_MENTIONS, reply_error
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.likes", "bot.cogs.discover", "bot.cogs.account", "bot.cogs.admin", "bot.cogs.lastfm")
+COGS = ("bot.cogs.likes", "bot.cogs.discover", "bot.cogs.account", "bot.cogs.admin", "bot.cogs.lastfm", "bot.cogs.social")
 
 
 def point_at(api_base: str | None, gateway: str | None) -> None:

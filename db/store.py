@@ -472,6 +472,44 @@ class Store:
         self._tastes.put(user_id, taste, generation)
         return taste
 
+    # -- servers: who is here, what they like lately ------------------------------------------
+
+    async def guild_member_ids(self, guild_id: int, public_only: bool = True) -> list[int]:
+        """Members the store knows in the server (a membership, or a like made there), in id order;
+        with `public_only`, only those whose privacy is public."""
+        guild_id = _snowflake(guild_id)
+        known = (
+            select(memberships.c.user_id.label("user_id")).where(memberships.c.guild_id == guild_id)
+            .union(select(likes.c.user_id.label("user_id")).where(likes.c.guild_id == guild_id))
+            .subquery()
+        )
+        query = select(known.c.user_id).join(users, users.c.id == known.c.user_id)
+        if public_only:
+            query = query.where(users.c.privacy == "public")
+        async with self._engine.connect() as conn:
+            return sorted(await conn.scalars(query.distinct()))
+
+    async def guild_like_counts(
+        self, guild_id: int, since: datetime, until: datetime, public_only: bool = True
+    ) -> dict[int, int]:
+        """Artist id -> how many members liked it in the server in ``[since, until)``; with
+        `public_only`, private members' likes are left out."""
+        guild_id = _snowflake(guild_id)
+        members = func.count(likes.c.user_id.distinct())
+        query = (
+            select(likes.c.artist_id, members)
+            .where(
+                likes.c.guild_id == guild_id,
+                likes.c.created_at >= _aware(since),
+                likes.c.created_at < _aware(until),
+            )
+            .group_by(likes.c.artist_id)
+        )
+        if public_only:
+            query = query.join(users, users.c.id == likes.c.user_id).where(users.c.privacy == "public")
+        async with self._engine.connect() as conn:
+            return {int(artist_id): int(count) for artist_id, count in await conn.execute(query)}
+
     # -- Last.fm links -------------------------------------------------------------------------
 
     async def link_lastfm(self, user_id: int, username: str) -> None:

@@ -231,6 +231,33 @@ class ArtistCatalogue:
         artist = self.get(artist_id)
         return self._tags.get(artist.artist_id, [])[: max(n, 0)]
 
+    def search_tags(self, query: str, limit: int = 25) -> list[str]:
+        """Genre autocomplete: tags starting with ``query`` (case-insensitive), then tags containing it,
+        each group by how many artists carry the tag; an empty query gives the most used tags."""
+        if limit <= 0:
+            return []
+        ranked = self._tags_by_use()
+        needle = " ".join(query.casefold().split())
+        if not needle:
+            return ranked[:limit]
+        starts = [t for t in ranked if t.startswith(needle)]
+        if len(starts) >= limit:
+            return starts[:limit]
+        contains = [t for t in ranked if needle in t and not t.startswith(needle)]
+        return (starts + contains)[:limit]
+
+    def _tags_by_use(self) -> list[str]:
+        """Every tag, most artists first (ties by name); computed on first use."""
+        cached = getattr(self, "_tag_ranking", None)
+        if cached is None:
+            uses: dict[str, int] = {}
+            for tags in self._tags.values():
+                for tag in tags:
+                    uses[tag] = uses.get(tag, 0) + 1
+            cached = sorted(uses, key=lambda t: (-uses[t], t))
+            self._tag_ranking = cached
+        return cached
+
 
 def _rank_tags(ds: LastFmDataset, per_artist: int) -> dict[int, list[str]]:
     """Tags per artist ranked by distinct tagging users, ties by tag name."""

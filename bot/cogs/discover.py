@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from recommender.engine import MAX_RESULTS, EngineError, Recommendation
 from bot.services.library import LibraryError
-from bot.utils import DESCRIPTION_LIMIT, OwnedView, artist_choices, join_names, link, reply, reply_error, reply_library_error, safe
+from bot.utils import CHOICE_LIMIT, DESCRIPTION_LIMIT, OwnedView, artist_choices, choice_name, join_names, link, reply, reply_error, reply_library_error, safe
 
 SELECT_OPTIONS = 25
 
@@ -83,8 +83,13 @@ class Discover(commands.Cog):
     async def artist_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return artist_choices(self.library.catalogue, current)
 
+    async def genre_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=choice_name(tag), value=tag[:CHOICE_LIMIT])
+                for tag in self.library.catalogue.search_tags(current[:CHOICE_LIMIT], 25)]
+
     @app_commands.command(name="recommend", description="Artists you may like, and why")
     @app_commands.describe(count="How many (1-25, default 10)", genre="Only artists with this tag, e.g. jazz")
+    @app_commands.autocomplete(genre=genre_autocomplete)
     async def recommend(self, interaction: discord.Interaction,
                         count: app_commands.Range[int, 1, 25] = 10, genre: str | None = None) -> None:
         genre = genre.strip() if genre else None

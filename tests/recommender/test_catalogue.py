@@ -244,3 +244,15 @@ def test_real_top_tags_of_the_beatles(real: ArtistCatalogue) -> None:
     assert len(tags) == 5
     assert {"classic rock", "rock"} <= set(tags)
     assert all(t == t.lower() for t in tags)
+
+
+def test_search_tags_prefix_first_then_substring_by_use() -> None:
+    frame = pd.DataFrame({"artist_id": [1, 2, 3, 4], "name": ["A", "B", "C", "D"]})
+    tags = {1: ["rock", "indie rock"], 2: ["rock", "post-rock", "jazz"], 3: ["rockabilly", "jazz"], 4: ["rock"]}
+    catalogue = ArtistCatalogue(frame, tags=tags)
+    assert catalogue.search_tags("") == ["rock", "jazz", "indie rock", "post-rock", "rockabilly"]
+    assert catalogue.search_tags("ROCK") == ["rock", "rockabilly", "indie rock", "post-rock"]
+    assert catalogue.search_tags("  rock ", 2) == ["rock", "rockabilly"]
+    assert catalogue.search_tags("jaz") == ["jazz"]
+    assert catalogue.search_tags("polka") == []
+    assert catalogue.search_tags("rock", 0) == []

@@ -40,7 +40,8 @@ T = TypeVar("T")
 
 
 #: Slash commands the bot must register (the top-level names; /encore has subcommands).
-EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore", "lastfm"}
+EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore", "lastfm",
+                     "blend", "taste", "neighbours", "trending", "genres"}
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6
 

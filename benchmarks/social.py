@@ -1,0 +1,175 @@
+"""Time /taste and /blend's answers on the Last.fm-sized model; write benchmarks/results/social.json.
+
+In process, through the services the cog calls (`SocialService.compare` and `.blend`) over a real
+SQLite store and the default ALS model fitted on the full Last.fm data, with `--members` members of
+one server holding 5-20 likes each among the 2,000 most played artists. Measured:
+
+- ``taste``: `compare(a, b)` for random pairs, with the store's taste cache and the member-vector
+  cache as they are in steady state (warm);
+- ``taste_cold``: the same with both caches emptied before every call (two store reads, two solves);
+- ``blend_5``: `blend` of random 5-member groups, 10 artists, default strategy (five privacy reads,
+  five solves, the group scores over every artist);
+- ``taste_picture``: rendering the PNG that follows /taste's text (in a worker thread in the bot).
+
+Each is `--calls` calls, repeated `--runs` times; the JSON holds every run's p50/p99 and their median.
+The target is p99 <= 100 ms for the text answers.
+
+Usage: python benchmarks/social.py [--data-dir DIR] [--calls 500] [--runs 3] [--members 200] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bot.render.taste_card import render_taste_card  # noqa: E402
+from bot.services.refit import RefitService  # noqa: E402
+from bot.services.social import SocialService  # noqa: E402
+from bot.services.startup import open_store  # noqa: E402
+from recommender.catalogue import ArtistCatalogue  # noqa: E402
+from recommender.datasets import ENV_VAR, load_hetrec, resolve_data_dir  # noqa: E402
+from recommender.training import lastfm_interactions  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "social.json"
+SIBLING_DATA = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+GUILD = 1_000_000_000_000_000_000
+FIRST_MEMBER = 2_000_000_000_000_000_000
+TARGET_P99_MS = 100.0
+
+
+def _data_dir(explicit: Path | None) -> Path:
+    if explicit is None and not os.environ.get(ENV_VAR) and (SIBLING_DATA / "user_artists.dat").is_file():
+        return SIBLING_DATA
+    return resolve_data_dir(explicit)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ms = np.array(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "max_ms": round(float(ms.max()), 3)}
+
+
+async def timed(calls: int, make_call) -> list[float]:
+    samples = []
+    for i in range(calls):
+        call = make_call(i)
+        started = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def bench(args: argparse.Namespace) -> dict:
+    dataset = load_hetrec(_data_dir(args.data_dir))
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="encore-bench-social-") as tmp:
+        store = await open_store(f"sqlite+aiosqlite:///{tmp}/encore.sqlite3", catalogue)
+        try:
+            models = RefitService(store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
+                                  Path(tmp) / "snapshots")
+            started = time.perf_counter()
+            await models.start()  # fits the default model: no snapshot yet
+            fit_s = time.perf_counter() - started
+            popular = [a.artist_id for a in list(catalogue)[:2000]]
+            members = [FIRST_MEMBER + i for i in range(args.members)]
+            for member in members:
+                for artist_id in rng.sample(popular, rng.randint(5, 20)):
+                    await store.like(member, artist_id, guild_id=GUILD)
+            social = SocialService(store, models)
+            started = time.perf_counter()
+            await social.calibration()
+            calibration_s = time.perf_counter() - started
+
+            pairs = [tuple(rng.sample(members, 2)) for _ in range(args.calls)]
+            groups = [rng.sample(members, 5) for _ in range(args.calls)]
+
+            def taste_call(i: int):
+                a, b = pairs[i]
+                return lambda: social.compare(a, b)
+
+            def cold_taste_call(i: int):
+                a, b = pairs[i]
+
+                async def call():
+                    store._tastes.invalidate()  # noqa: SLF001  (the benchmark wants cold reads)
+                    if social._cache is not None:  # noqa: SLF001
+                        social._cache.vectors.clear()  # noqa: SLF001
+                    return await social.compare(a, b)
+
+                return call
+
+            def blend_call(i: int):
+                group = groups[i]
+                return lambda: social.blend(group[0], group, 10)
+
+            match = await social.compare(*pairs[0])
+
+            async def picture():
+                await asyncio.to_thread(render_taste_card, "Alice", "Bob", match.genres,
+                                        match.compatibility.percent, match.compatibility.words)
+
+            cases = {"taste": (taste_call, args.calls), "taste_cold": (cold_taste_call, args.calls),
+                     "blend_5": (blend_call, args.calls), "taste_picture": (lambda i: picture, max(20, args.calls // 10))}
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
+            for _ in range(args.runs):
+                for name, (make, calls) in cases.items():
+                    await timed(min(20, calls), make)  # warm up
+                    runs[name].append(percentiles(await timed(calls, make)))
+        finally:
+            await store.close()
+    results = {}
+    for name, measured in runs.items():
+        results[name] = {
+            "calls_per_run": cases[name][1],
+            "runs": measured,
+            "p50_ms": round(statistics.median(r["p50_ms"] for r in measured), 3),
+            "p99_ms": round(statistics.median(r["p99_ms"] for r in measured), 3),
+        }
+    return {
+        "benchmark": "social: /taste and /blend through SocialService on the Last.fm-sized model",
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                    "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "setup": {"members": args.members, "likes_per_member": "5-20 of the 2,000 most played artists",
+                  "database": "SQLite (aiosqlite), file", "fit_s": round(fit_s, 2),
+                  "calibration_s": round(calibration_s, 3), "seed": args.seed},
+        "target_p99_ms": TARGET_P99_MS,
+        "meets_target": all(results[n]["p99_ms"] <= TARGET_P99_MS for n in ("taste", "taste_cold", "blend_5")),
+        "results": results,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULT_PATH)
+    args = parser.parse_args()
+    report = asyncio.run(bench(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for name, result in report["results"].items():
+        print(f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   (median of {len(result['runs'])} runs)")
+    print(f"target p99 <= {TARGET_P99_MS:.0f} ms for the text answers: {'met' if report['meets_target'] else 'NOT met'}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pictures the bot attaches to its answers, rendered off the event loop."""
