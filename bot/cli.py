@@ -25,6 +25,7 @@ examples:
   encore evaluate --protocol p1 --seeds 0 1 2 --json p1.json
   encore evaluate --protocol p2 --seeds 0 1 2 --json p2.json
   encore evaluate --protocol groups --seeds 0 1 2 --json groups.json
+  encore evaluate --report report/ --seeds 0 1 2
   encore db upgrade
 
 environment:
@@ -98,6 +99,11 @@ def build_parser() -> Parser:
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     evaluate.add_argument("--groups-per-size", type=positive_int, default=actions.GROUPS_PER_SIZE, metavar="N",
                           help=f"groups: groups of each size per seed (default {actions.GROUPS_PER_SIZE})")
+    evaluate.add_argument("--report", type=Path, metavar="DIR",
+                          help="write the full report to DIR instead (report.md, report.json, PNG plots: accuracy, RMSE, "
+                               "popularity bias, fairness, popularity debiasing; --models and --protocol do not apply)")
+    evaluate.add_argument("--popularity-penalty", type=float, metavar="X",
+                          help=f"with --report: Encore's popularity penalty, >= 0 (default {actions.DEFAULT_POPULARITY_PENALTY:g})")
     demo = commands.add_parser("demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)")
     demo.add_argument("--interactive", action="store_true", help="type slash commands yourself as a member")
 

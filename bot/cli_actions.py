@@ -12,6 +12,7 @@ from typing import Any, Iterable, TextIO
 
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
+from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation, join_names
 from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
 from recommender.evaluation.groups import GROUPS_PER_SIZE, evaluate_groups, friendship_matrix
@@ -26,7 +27,7 @@ from bot.services.startup import open_store
 from bot.settings import Settings, redact_url
 from db.migrations import current as current_revision, upgrade
 
-__all__ = ["GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
+__all__ = ["DEFAULT_POPULARITY_PENALTY", "GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
 
 
 class UserFacingError(Exception):
@@ -280,6 +281,8 @@ def similar(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.report is not None or args.popularity_penalty is not None:
+        return evaluate_report(args, settings)
     dataset = load_dataset(settings)
     plays = lastfm_interactions(dataset).plays
     if args.protocol == "p1":
@@ -305,6 +308,24 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         say(f"encore: wrote {args.json}")
+    return 0
+
+
+def evaluate_report(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.engine import LIKE_PLAYS
+    from recommender.evaluation.report import ReportSettings, build_report, write_report
+
+    if args.report is None:
+        raise UserFacingError("--popularity-penalty applies to the report: add --report DIR")
+    penalty = DEFAULT_POPULARITY_PENALTY if args.popularity_penalty is None else args.popularity_penalty
+    if not penalty >= 0:
+        raise UserFacingError("--popularity-penalty must be a number >= 0")
+    dataset = load_dataset(settings)
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    report_settings = ReportSettings(seeds=tuple(args.seeds), penalty=penalty, extra={"data_fingerprint": dataset.fingerprint})
+    report = build_report(lastfm_interactions(dataset), lambda artist: catalogue.top_tags(artist, 10), LIKE_PLAYS, report_settings)
+    for path in write_report(report, args.report):
+        say(f"encore: wrote {path}")
     return 0
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.catalogue import Artist, ArtistCatalogue
+from recommender.debias import listener_counts, normalised_log_popularity, rerank
 from recommender.interactions import Interactions
 from recommender.models.als import ALSRecommender
 from recommender.ranking import top_n
@@ -69,13 +70,17 @@ class Explanation:
 
 
 class Engine:
-    def __init__(self, model: ALSRecommender, interactions: Interactions, catalogue: ArtistCatalogue, like_plays: float = LIKE_PLAYS) -> None:
+    def __init__(self, model: ALSRecommender, interactions: Interactions, catalogue: ArtistCatalogue, like_plays: float = LIKE_PLAYS,
+                 popularity_penalty: float = 0.0) -> None:
         if model.n_items != interactions.shape[1]:
             raise ValueError("the model and the interactions disagree on the number of artists")
         self.model = model
         self.interactions = interactions
         self.catalogue = catalogue
         self.like_plays = like_plays
+        # Popularity debiasing (recommender/debias.py): reorders recommendations only; 0 leaves them as fitted.
+        self.popularity_penalty = popularity_penalty
+        self.popularity = normalised_log_popularity(listener_counts(interactions.plays))
 
     # -- rows -----------------------------------------------------------------------------------
 
@@ -126,11 +131,12 @@ class Engine:
         n = _check_count(n)
         # One solve serves both the scores and every recommendation's reasons.
         solved = self.model.solve_row(row)
-        ids, scores = top_n(self.model.scores_of(solved), n, exclude=row)
+        scores = self.model.scores_of(solved)
+        ids, _ = top_n(rerank(scores, self.popularity, self.popularity_penalty), n, exclude=row)
         found = ids[0][ids[0] >= 0]
         reasons, shares = self.model.shares(solved, found)
         results = []
-        for i, (column, score) in enumerate(zip(found, scores[0])):
+        for i, (column, score) in enumerate(zip(found, scores[found])):  # the model's own scores, in the penalised order
             order = np.argsort(-shares[:, i], kind="stable")[:MAX_REASONS]
             because = tuple(self._artist(int(reasons[k])) for k in order if shares[k, i] > 0)
             results.append(Recommendation(self._artist(int(column)), float(score), because))

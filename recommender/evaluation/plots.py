@@ -1,0 +1,161 @@
+"""The report's figures, drawn from report.json's dict with matplotlib's Agg backend (no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DPI = 100
+ENCORE, DEBIASED, TUTORIAL = "#1b6ca8", "#e07b00", "#8c8c8c"
+GROUP_COLOURS = ("#c0392b", "#f1c40f", "#27ae60")
+
+
+def draw_all(report: dict, directory: Path) -> list[Path]:
+    """Every figure as a PNG in `directory`; returns their paths."""
+    drawers = (accuracy, trade_off, popularity_exposure, user_fairness, regional_exposure)
+    return [drawer(report, directory) for drawer in drawers]
+
+
+def _save(figure: plt.Figure, path: Path) -> Path:
+    figure.tight_layout()
+    # Software rendering of plain charts: no metadata, so the same numbers give the same bytes.
+    figure.savefig(path, dpi=DPI, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+def _colour(name: str) -> str:
+    return {"encore": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(name, "#5d6d7e")
+
+
+def accuracy(report: dict, directory: Path) -> Path:
+    """P1 NDCG@10 per model with its 95 % interval over seeds."""
+    names = list(report["p1"])
+    means = [report["p1"][n]["mean"]["ndcg@10"] for n in names]
+    intervals = [report["p1"][n]["interval"]["ndcg@10"] for n in names]
+    errors = np.array([[m - i["low"] for m, i in zip(means, intervals)], [i["high"] - m for m, i in zip(means, intervals)]])
+    figure, axis = plt.subplots(figsize=(8, 4))
+    bars = axis.bar(names, means, yerr=errors, capsize=4, color=[_colour(n) for n in names])
+    axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], padding=6, fontsize=9)
+    axis.set_ylabel("NDCG@10 (P1, known users)")
+    axis.set_title(f"Accuracy, mean of seeds {_seeds(report)} with 95 % intervals")
+    axis.set_ylim(0, max(means) * 1.25)
+    axis.tick_params(axis="x", labelrotation=15)
+    return _save(figure, directory / "p1_accuracy.png")
+
+
+def trade_off(report: dict, directory: Path) -> Path:
+    """NDCG@10 against long-tail share over the penalties, with the baselines as points."""
+    curve = report["trade_off"]
+    penalty = report["target"]["penalty"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2))
+    x = [p["long_tail_share"] for p in curve]
+    left.plot(x, [p["ndcg@10"] for p in curve], "o-", color=ENCORE, label="Encore, penalty λ")
+    right.plot(x, [p["p2_ndcg@10"] for p in curve], "o-", color=ENCORE, label="Encore instant, penalty λ")
+    # Every third λ is labelled: the small ones sit close together.
+    for point in curve[::3] if len(curve) > 6 else curve:
+        for axis, key in ((left, "ndcg@10"), (right, "p2_ndcg@10")):
+            axis.annotate(f"λ={point['penalty']:g}", (point["long_tail_share"], point[key]), textcoords="offset points",
+                          xytext=(4, 5), fontsize=8)
+    chosen = next(p for p in curve if p["penalty"] == penalty)
+    left.plot(chosen["long_tail_share"], chosen["ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
+    right.plot(chosen["long_tail_share"], chosen["p2_ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
+    for name, result in report["p1"].items():
+        if name.startswith("encore"):
+            continue
+        left.plot(result["mean"]["long_tail_share"], result["mean"]["ndcg@10"], "s", color=_colour(name))
+        left.annotate(name, (result["mean"]["long_tail_share"], result["mean"]["ndcg@10"]), textcoords="offset points",
+                      xytext=(6, -3), fontsize=8)
+    target = report["target"]
+    best = target["best_ndcg@10"]
+    left.axhline(0.95 * best, ls="--", lw=1, color="black", label="95 % of Encore's best NDCG@10")
+    tutorial = target["tutorial_long_tail_share"]
+    if target["long_tail_reachable"]:
+        left.axvline(1.5 * tutorial, ls=":", lw=1, color=TUTORIAL, label="1.5 × tutorial's long-tail share")
+    elif tutorial == tutorial:  # not nan: the tutorial was measured
+        left.axvline(tutorial, ls=":", lw=1, color=TUTORIAL, label="tutorial's long-tail share (1.5 × is above 1)")
+    left.set_title("P1, known users")
+    right.set_title(f"P2, new members with {report['p2_trade_off_likes']} likes")
+    for axis in (left, right):
+        axis.set_xlabel("long-tail share (slots outside the head)")
+        axis.set_ylabel("NDCG@10")
+        axis.set_xlim(0, 1)
+        axis.grid(alpha=0.3)
+    left.set_ylim(top=max(p["ndcg@10"] for p in curve) * 1.06)
+    right.set_ylim(top=max(p["p2_ndcg@10"] for p in curve) * 1.04)
+    for axis in (left, right):
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+    figure.suptitle("Popularity penalty λ: accuracy against long-tail exposure")
+    return _save(figure, directory / "trade_off.png")
+
+
+def popularity_exposure(report: dict, directory: Path) -> Path:
+    """Share of recommendation slots on head, mid and tail artists, against their share of listening."""
+    names = list(report["p1"])
+    any_model = report["p1"][names[0]]["mean"]
+    rows = ["listening"] + names
+    shares = np.array([[any_model[f"listening_{g}"] for g in ("head", "mid", "tail")]]
+                      + [[report["p1"][n]["mean"][f"exposure_{g}"] for g in ("head", "mid", "tail")] for n in names])
+    figure, axis = plt.subplots(figsize=(9, 4))
+    left = np.zeros(len(rows))
+    for column, (group, colour) in enumerate(zip(("head", "mid", "tail"), GROUP_COLOURS)):
+        axis.barh(rows, shares[:, column], left=left, color=colour, label=group)
+        for row, (start, width) in enumerate(zip(left, shares[:, column])):
+            if width > 0.06:
+                axis.text(start + width / 2, row, f"{width:.0%}", ha="center", va="center", fontsize=8)
+        left += shares[:, column]
+    axis.invert_yaxis()
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("share of recommendation slots (top row: share of listening pairs)")
+    axis.set_title("Exposure by artist popularity group (head: most listened, 20 % of listening)")
+    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _save(figure, directory / "popularity_exposure.png")
+
+
+def user_fairness(report: dict, directory: Path) -> Path:
+    """NDCG@10 per user third (activity, mainstreaminess) with 95 % intervals over seeds."""
+    names = [n for n in report["p1"] if "fairness" in report["p1"][n]]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    width = 0.8 / 3
+    for axis, grouping in zip(axes, ("activity", "mainstreaminess")):
+        for g, (group, colour) in enumerate(zip(("low", "mid", "high"), GROUP_COLOURS)):
+            cells = [report["p1"][n]["fairness"][grouping]["ndcg@10"][group] for n in names]
+            means = np.array([c["mean"] for c in cells])
+            errors = np.array([means - [c["low"] for c in cells], [c["high"] for c in cells] - means])
+            axis.bar(np.arange(len(names)) + (g - 1) * width, means, width, yerr=errors, capsize=2, color=colour,
+                     label=f"{group} third")
+        axis.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=9)
+        axis.set_title(f"users by {grouping}")
+        axis.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("NDCG@10 (P1)")
+    axes[0].legend(fontsize=8)
+    figure.suptitle("Quality per user group, 95 % intervals over seeds")
+    return _save(figure, directory / "user_fairness.png")
+
+
+def regional_exposure(report: dict, directory: Path) -> Path:
+    """Per regional tag: share of recommendations divided by share of listening."""
+    names = [n for n in ("encore", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]]
+    regions = list(report["regions"])
+    figure, axis = plt.subplots(figsize=(8, 5.5))
+    height = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        ratios = [report["p1"][name]["regions"][r]["ratio"] for r in regions]
+        axis.barh(np.arange(len(regions)) + (i - (len(names) - 1) / 2) * height, ratios, height, color=_colour(name), label=name)
+    axis.axvline(1.0, color="black", lw=1)
+    axis.set_yticks(np.arange(len(regions)), [f"{r} ({report['regions'][r]} artists)" for r in regions], fontsize=9)
+    axis.invert_yaxis()
+    axis.set_xlabel("share of recommendations ÷ share of listening (1 = exposed as listened)")
+    axis.set_title("Exposure of artists by regional tag (among their top 5 tags)")
+    axis.legend(fontsize=8, loc="lower right")
+    axis.grid(axis="x", alpha=0.3)
+    return _save(figure, directory / "regional_exposure.png")
+
+
+def _seeds(report: dict) -> str:
+    return " ".join(str(s) for s in report["settings"]["seeds"])

@@ -1,0 +1,76 @@
+"""The evaluation report on a reduced real-data setting: files, keys, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recommender.evaluation.report import ReportSettings, build_report, choose_penalty, write_report
+
+REDUCED = ReportSettings(seeds=(0,), models=("encore", "most-popular", "tutorial"), penalty=0.6, penalties=(0.0, 0.6),
+                         like_counts=(5,), p2_refit=False, show_progress=False)
+
+
+def test_choose_penalty_takes_the_most_long_tail_within_the_tolerance() -> None:
+    curve = [
+        {"penalty": 0.0, "ndcg@10": 0.30, "p2_ndcg@10": 0.50, "long_tail_share": 0.5},
+        {"penalty": 0.5, "ndcg@10": 0.29, "p2_ndcg@10": 0.48, "long_tail_share": 0.6},
+        {"penalty": 0.7, "ndcg@10": 0.29, "p2_ndcg@10": 0.47, "long_tail_share": 0.7},  # P2 below 95 %
+        {"penalty": 0.9, "ndcg@10": 0.20, "p2_ndcg@10": 0.49, "long_tail_share": 0.9},  # P1 below 95 %
+    ]
+    assert choose_penalty(curve) == 0.5
+
+
+@pytest.fixture(scope="module")
+def reduced_reports(lastfm_dataset, lastfm_catalogue):
+    from recommender.engine import LIKE_PLAYS
+    from recommender.training import lastfm_interactions
+
+    interactions = lastfm_interactions(lastfm_dataset)
+    tags = lambda artist: lastfm_catalogue.top_tags(artist, 10)  # noqa: E731
+    return [build_report(interactions, tags, LIKE_PLAYS, REDUCED) for _ in range(2)]
+
+
+@pytest.mark.slow
+def test_same_seeds_give_the_same_numbers(reduced_reports) -> None:
+    first, second = reduced_reports
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_report_holds_every_section(reduced_reports) -> None:
+    report = reduced_reports[0]
+    assert set(report["p1"]) == {"encore", "most-popular", "tutorial", "encore-debiased"}
+    encore = report["p1"]["encore"]
+    for key in ("precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "gini", "arp", "long_tail_share", "rmse"):
+        assert key in encore["mean"], key
+    assert "rmse" not in report["p1"]["most-popular"]["mean"]
+    for grouping in ("activity", "mainstreaminess"):
+        fairness = encore["fairness"][grouping]
+        assert set(fairness) == {"ndcg@10", "recall@10", "demographic_parity_gap", "equal_opportunity_gap"}
+        assert set(fairness["ndcg@10"]) == {"low", "mid", "high"}
+    assert {"japanese", "korean", "brazilian", "latin", "african", "french", "german"} <= set(encore["regions"])
+    assert [point["penalty"] for point in report["trade_off"]] == [0.0, 0.6]
+    assert set(report["p2"]["models"]) == {"encore-instant", "most-popular", "encore-debiased-instant"}
+    assert report["target"]["penalty"] == 0.6
+    # The penalty moves exposure off the head, as it should.
+    assert report["p1"]["encore-debiased"]["mean"]["long_tail_share"] > encore["mean"]["long_tail_share"]
+    assert report["p1"]["encore"]["mean"]["ndcg@10"] > 0.2
+
+
+@pytest.mark.slow
+def test_write_report_renders_markdown_json_and_small_pngs(reduced_reports, tmp_path) -> None:
+    paths = write_report(reduced_reports[0], tmp_path)
+    names = {path.name for path in paths}
+    assert {"report.md", "report.json", "trade_off.png", "p1_accuracy.png", "user_fairness.png"} <= names
+    for path in paths:
+        assert path.stat().st_size > 0
+        if path.suffix == ".png":
+            assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size < 150_000
+    assert json.loads((tmp_path / "report.json").read_text()) == json.loads(json.dumps(reduced_reports[0]))
+    markdown = (tmp_path / "report.md").read_text()
+    for heading in ("## Accuracy", "## RMSE", "## Beyond accuracy", "## Popularity debiasing", "## Fairness between users",
+                    "## Exposure of artists by region"):
+        assert heading in markdown
+    assert "](trade_off.png)" in markdown
