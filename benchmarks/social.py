@@ -106,7 +106,7 @@ async def bench(args: argparse.Namespace) -> dict:
                 a, b = pairs[i]
 
                 async def call():
-                    store._tastes.invalidate()  # noqa: SLF001  (the benchmark wants cold reads)
+                    store._cache.invalidate()  # noqa: SLF001  (the benchmark wants cold reads)
                     if social._cache is not None:  # noqa: SLF001
                         social._cache.vectors.clear()  # noqa: SLF001
                     return await social.compare(a, b)

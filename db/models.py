@@ -118,6 +118,8 @@ class Guild(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    #: /encore settings popularity_penalty; NULL means Encore's default.
+    popularity_penalty: Mapped[float | None] = mapped_column(Float)
 
 
 class Membership(Base):

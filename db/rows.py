@@ -37,6 +37,16 @@ class LikeRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Taste:
+    """What a member told Encore: liked artists (with a play count for imported ones) and marks."""
+
+    liked: tuple[int, ...]
+    #: Per liked artist: its play count when imported from Last.fm, None for a like.
+    plays: tuple[float | None, ...]
+    not_interested: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LastFmLinkRow:
     """A member's linked Last.fm account; ``refreshed_at`` is the last import of their listening."""
 

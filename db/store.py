@@ -50,8 +50,9 @@ from db.rows import (
     Privacy,
     SnapshotRow,
     SnapshotStatus,
+    Taste,
 )
-from db.taste_cache import Taste, TasteCache
+from db.read_cache import ReadCache
 
 # Bounds a parameter list per statement: memory stays flat and SQLite's variable limit is safe.
 _CHUNK: Final = 2_000
@@ -84,8 +85,8 @@ class Store:
         # still covers other processes sharing the file.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
         self._dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        # Other processes' writes are seen within this many seconds; see db.taste_cache.
-        self._tastes = TasteCache(revision_poll_seconds)
+        # Other processes' writes are seen within this many seconds; see db.read_cache.
+        self._cache = ReadCache(revision_poll_seconds)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -444,13 +445,13 @@ class Store:
 
     async def taste_of(self, user_id: int) -> Taste:
         """The member's likes (with imported play counts) and marks: the recommendation hot path,
-        answered from memory when nothing was written since (see db.taste_cache)."""
+        answered from memory when nothing was written since (see db.read_cache)."""
         user_id = _snowflake(user_id)
-        await self._tastes.check_revision(self.revision)
-        cached = self._tastes.get(user_id)
+        await self._cache.check_revision(self.revision)
+        cached = self._cache.get(("taste", user_id))
         if cached is not None:
             return cached
-        generation = self._tastes.generation
+        generation = self._cache.generation
         async with self._engine.connect() as conn:
             liked = (
                 await conn.execute(
@@ -469,7 +470,7 @@ class Store:
                 plays=tuple(row.weight for row in liked),
                 not_interested=tuple(marked),
             )
-        self._tastes.put(user_id, taste, generation)
+        self._cache.put(("taste", user_id), taste, generation)
         return taste
 
     # -- servers: who is here, what they like lately ------------------------------------------
@@ -509,6 +510,33 @@ class Store:
             query = query.join(users, users.c.id == likes.c.user_id).where(users.c.privacy == "public")
         async with self._engine.connect() as conn:
             return {int(artist_id): int(count) for artist_id, count in await conn.execute(query)}
+
+    # -- server settings -----------------------------------------------------------------------
+
+    async def server_popularity_penalty(self, guild_id: int) -> float | None:
+        """The server's popularity penalty, or None for Encore's default; cached like tastes."""
+        guild_id = _snowflake(guild_id)
+        await self._cache.check_revision(self.revision)
+        key = ("popularity_penalty", guild_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached[0]
+        generation = self._cache.generation
+        async with self._engine.connect() as conn:
+            value = await conn.scalar(select(guilds.c.popularity_penalty).where(guilds.c.id == guild_id))
+        self._cache.put(key, (value,), generation)
+        return value
+
+    async def set_server_popularity_penalty(self, guild_id: int, penalty: float | None) -> None:
+        """Set the server's popularity penalty (>= 0), or None to go back to Encore's default."""
+        guild_id = _snowflake(guild_id)
+        if penalty is not None and not (penalty >= 0 and penalty != float("inf")):
+            raise ValueError("the popularity penalty must be a number >= 0")
+        async with self._write() as conn:
+            await conn.execute(self._insert(guilds).values(id=guild_id, created_at=utcnow()).on_conflict_do_nothing())
+            await conn.execute(update(guilds).where(guilds.c.id == guild_id).values(popularity_penalty=penalty))
+            # Other processes' caches only notice a write through the revision.
+            await _bump(conn)
 
     # -- Last.fm links -------------------------------------------------------------------------
 
@@ -794,7 +822,7 @@ class Store:
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         # Cached tastes go before the write starts (reads overlapping it are not kept) and again
         # once it has committed or failed.
-        self._tastes.invalidate()
+        self._cache.invalidate()
         try:
             # The writer engine takes SQLite's write lock at BEGIN; see db.engine.writer.
             if self._write_lock is None:
@@ -804,7 +832,7 @@ class Store:
             async with self._write_lock, self._writer.begin() as conn:
                 yield conn
         finally:
-            self._tastes.invalidate()
+            self._cache.invalidate()
 
     def _insert(self, table: Table) -> Any:
         # Both dialects' insert() offer on_conflict_do_nothing / on_conflict_do_update.

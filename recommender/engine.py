@@ -118,21 +118,23 @@ class Engine:
         return self._recommend(row, n)
 
     def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = (),
-                            plays: Sequence[float | None] | None = None) -> list[Recommendation]:
-        """For anyone, from a list of liked artist ids, solved at once without refitting."""
-        return self._recommend(self.likes_row(liked, not_interested, plays), n)
+                            plays: Sequence[float | None] | None = None,
+                            popularity_penalty: float | None = None) -> list[Recommendation]:
+        """For anyone, from a list of liked artist ids, solved at once without refitting.
+        `popularity_penalty` overrides the engine's own (a server's setting, say)."""
+        return self._recommend(self.likes_row(liked, not_interested, plays), n, popularity_penalty)
 
     def recommend_for_rows(self, rows: sp.csr_matrix, n: int = 10) -> list[list[Recommendation]]:
         """Many ad-hoc users at once (rows of pseudo plays over the interaction columns)."""
         rows = sp.csr_matrix(rows)
         return [self._recommend(rows[i], n) for i in range(rows.shape[0])]
 
-    def _recommend(self, row: sp.csr_matrix, n: int) -> list[Recommendation]:
+    def _recommend(self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None) -> list[Recommendation]:
         n = _check_count(n)
         # One solve serves both the scores and every recommendation's reasons.
         solved = self.model.solve_row(row)
         scores = self.model.scores_of(solved)
-        ids, _ = top_n(rerank(scores, self.popularity, self.popularity_penalty), n, exclude=row)
+        ids, _ = top_n(self._ranking_scores(scores, popularity_penalty), n, exclude=row)
         found = ids[0][ids[0] >= 0]
         reasons, shares = self.model.shares(solved, found)
         results = []
@@ -144,7 +146,7 @@ class Engine:
 
     # -- explanations ---------------------------------------------------------------------------
 
-    def explain(self, row: sp.csr_matrix, artist_id: int) -> Explanation:
+    def explain(self, row: sp.csr_matrix, artist_id: int, popularity_penalty: float | None = None) -> Explanation:
         column = self.interactions.artist_column(artist_id)
         if column is None:
             raise EngineError("that artist is not in the model yet, so Encore cannot say why")
@@ -152,7 +154,8 @@ class Engine:
         scores = self.model.scores_of(solved)
         known = sp.csr_matrix(row)
         mark = float(known[0, column])
-        eligible = scores.copy()
+        # The rank among the artists /recommend would list, in the order it would list them.
+        eligible = np.array(self._ranking_scores(scores, popularity_penalty), dtype=np.float32, copy=True)
         eligible[known.indices] = -np.inf
         rank = None if mark else int(np.sum(eligible > eligible[column])) + 1
         reasons, shares = self.model.shares(solved, np.array([column]))
@@ -169,8 +172,9 @@ class Engine:
         )
 
     def explain_for_likes(self, liked: Iterable[int], artist_id: int, not_interested: Iterable[int] = (),
-                          plays: Sequence[float | None] | None = None) -> Explanation:
-        return self.explain(self.likes_row(liked, not_interested, plays), artist_id)
+                          plays: Sequence[float | None] | None = None,
+                          popularity_penalty: float | None = None) -> Explanation:
+        return self.explain(self.likes_row(liked, not_interested, plays), artist_id, popularity_penalty)
 
     def explain_for_user(self, user_key: str, artist_id: int) -> Explanation:
         row, _ = self.user_row(user_key)
@@ -185,6 +189,10 @@ class Engine:
             raise EngineError("that artist has no listeners in the model yet, so Encore cannot find similar ones")
         columns, similarities = self.model.similar_items(column, n)
         return [(self._artist(int(c)), float(s)) for c, s in zip(columns, similarities)]
+
+    def _ranking_scores(self, scores: np.ndarray, popularity_penalty: float | None) -> np.ndarray:
+        penalty = self.popularity_penalty if popularity_penalty is None else popularity_penalty
+        return rerank(scores, self.popularity, penalty)
 
     def _artist(self, column: int) -> Artist:
         return self.catalogue.get(int(self.interactions.artist_ids[column]))

@@ -61,7 +61,8 @@ class RecommendationView(OwnedView):
     async def more(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         try:
             extra = await self.cog.library.recommend(
-                self.owner, self.count, genre=self.genre, exclude=[r.artist.artist_id for r in self.shown])
+                self.owner, self.count, genre=self.genre, exclude=[r.artist.artist_id for r in self.shown],
+                guild_id=interaction.guild_id)
         except LibraryError as error:
             await reply_error(interaction, str(error))
             return
@@ -94,7 +95,7 @@ class Discover(commands.Cog):
                         count: app_commands.Range[int, 1, 25] = 10, genre: str | None = None) -> None:
         genre = genre.strip() if genre else None
         try:
-            found = await self.library.recommend(interaction.user.id, count, genre=genre)
+            found = await self.library.recommend(interaction.user.id, count, genre=genre, guild_id=interaction.guild_id)
         except LibraryError as error:
             await reply_error(interaction, str(error))
             return
@@ -127,7 +128,7 @@ class Discover(commands.Cog):
     @app_commands.autocomplete(artist=artist_autocomplete)
     async def why(self, interaction: discord.Interaction, artist: str) -> None:
         try:
-            explanation = await self.library.explain(interaction.user.id, artist)
+            explanation = await self.library.explain(interaction.user.id, artist, guild_id=interaction.guild_id)
         except LibraryError as error:
             await reply_library_error(interaction, error)
             return

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from recommender.catalogue import Artist
+from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import MAX_RESULTS, EngineError, Explanation, Recommendation
 from recommender.text import clean_user_text, normalize_name
 
 from bot.services.refit import RefitService
 from db.store import Store
-from db.taste_cache import Taste
+from db.rows import Taste
 
 MAX_NAME_LENGTH = 200
 
@@ -91,16 +92,17 @@ class MemberLibrary:
                 if row.artist_id in self.catalogue]
 
     async def recommend(self, user_id: int, n: int = 10, genre: str | None = None,
-                        exclude: Iterable[int] = ()) -> list[Recommendation]:
+                        exclude: Iterable[int] = (), guild_id: int | None = None) -> list[Recommendation]:
         """The member's top `n`, leaving out the artists in `exclude` (already shown, say), and
-        optionally only artists tagged `genre`."""
+        optionally only artists tagged `genre`, ranked with the server's popularity penalty."""
         taste = await self._taste(user_id)
+        penalty = await self.popularity_penalty(guild_id)
         excluded = set(exclude)
         engine = self.models.engine
         try:
             # A genre filters a deep list: a genre's best are rarely all in the overall top n.
             depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
-            pool = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays)
+            pool = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays, penalty)
         except EngineError as error:
             raise LibraryError(str(error)) from None
         pool = [r for r in pool if r.artist.artist_id not in excluded]
@@ -111,13 +113,20 @@ class MemberLibrary:
                 raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged with that genre")
         return pool[:n]
 
-    async def explain(self, user_id: int, name: str) -> Explanation:
+    async def explain(self, user_id: int, name: str, guild_id: int | None = None) -> Explanation:
         artist = self.resolve(name)
         taste = await self._taste(user_id)
+        penalty = await self.popularity_penalty(guild_id)
         try:
-            return self.models.engine.explain_for_likes(taste.liked, artist.artist_id, taste.not_interested, taste.plays)
+            return self.models.engine.explain_for_likes(
+                taste.liked, artist.artist_id, taste.not_interested, taste.plays, penalty)
         except EngineError as error:
             raise LibraryError(str(error)) from None
+
+    async def popularity_penalty(self, guild_id: int | None) -> float:
+        """The server's setting (/encore settings), else Encore's default."""
+        setting = await self.store.server_popularity_penalty(guild_id) if guild_id else None
+        return DEFAULT_POPULARITY_PENALTY if setting is None else setting
 
     async def forget(self, user_id: int) -> dict[str, int]:
         """Every row about the member goes now; the model forgets them at its next refit."""

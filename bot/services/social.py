@@ -22,7 +22,7 @@ from recommender.taste import Compatibility, PairCalibration, calibrate, cosines
 
 from bot.services.refit import RefitService
 from db.store import Store
-from db.taste_cache import Taste
+from db.rows import Taste
 
 #: The strategies /blend offers (recommender.groups has more, for evaluation).
 BLEND_STRATEGIES = ("average", "least-misery")

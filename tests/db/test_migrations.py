@@ -51,7 +51,32 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "env.py").is_file()
     assert (folder / "versions" / "0001_initial.py").is_file()
     importlib.import_module("db.migrations.versions")
-    assert head() == "0001"
+    assert (folder / "versions" / "0002_server_popularity_penalty.py").is_file()
+    assert head() == "0002"
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str) -> None:
+    from alembic import command
+
+    from db.migrations import config
+
+    command.upgrade(config(empty_database_url), "0001")
+    assert current(empty_database_url) == "0001"
+
+    async def read_back(store: Store) -> tuple[list[int], float | None]:
+        return [row.artist_id for row in await store.likes_of(1)], await store.server_popularity_penalty(9)
+
+    async def without_the_new_column(store: Store) -> None:
+        await seed_artists(store, 2)
+        async with store.engine.begin() as conn:
+            await conn.exec_driver_sql("INSERT INTO users (id) VALUES (1)")
+            await conn.exec_driver_sql("INSERT INTO guilds (id) VALUES (9)")
+            await conn.exec_driver_sql("INSERT INTO likes (user_id, artist_id, guild_id) VALUES (1, 1, 9)")
+
+    run_with_store(empty_database_url, without_the_new_column)
+    upgrade(empty_database_url)
+    assert current(empty_database_url) == head()
+    assert run_with_store(empty_database_url, read_back) == ([1], None)
 
 
 def test_upgrade_creates_every_table_and_reports_head(empty_database_url: str) -> None:

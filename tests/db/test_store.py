@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from db.models import MEMBER_ARTIST_ID_BASE, likes, memberships, users
 from db.store import Store, UnknownArtistError
-from db.taste_cache import Taste
+from db.rows import Taste
 
 from .helpers import run_with_store, seed_artists, table_counts
 

@@ -65,7 +65,7 @@ def test_every_command_is_registered(encore: Encore) -> None:
     commands = registered(encore)
     assert set(commands) == EXPECTED_COMMANDS
     subcommands = {o["name"]: o for o in commands["encore"].get("options") or []}
-    assert set(subcommands) == {"status", "refit"}
+    assert set(subcommands) == {"status", "refit", "settings"}
     assert all(o["type"] == 1 for o in subcommands.values())
     options = {name: {o["name"]: o for o in c.get("options") or []} for name, c in commands.items()}
     for name in ("like", "similar", "why", "unlike"):
@@ -455,6 +455,31 @@ def test_encore_refit_by_a_manager_defers_then_serves_a_new_snapshot(encore: Enc
     assert record.edits or record.followups, "the answer came as an edit or a follow-up"
     status = field_values(encore.command(manager, "encore", subcommand="status").final_message())
     assert status["Model"] == f"`{after}`"
+
+
+def test_encore_settings_popularity_penalty_changes_recommend_for_this_server(encore: Encore) -> None:
+    manager, member = encore.member("mod", manage_guild=True), encore.member()
+    like(encore, member, "Radiohead", "Björk", "Portishead")
+    listeners = {a.artist_id: a.listeners for a in encore.services.models.catalogue}
+
+    def mean_listeners() -> float:
+        shown = recommended(encore.command(member, "recommend", {"count": 10}).final_message())
+        return sum(listeners[artist_id] for artist_id, _ in shown) / len(shown)
+
+    def settings(options: dict[str, Any]) -> str:
+        message = encore.command(manager, "encore", options, subcommand="settings").final_message()
+        assert message["ephemeral"], message
+        return message["content"]
+
+    assert "Popularity penalty: **0.5**" in settings({})  # Encore's default
+    assert "Saved. Popularity penalty: **0**" in settings({"popularity_penalty": 0.0})
+    by_taste = mean_listeners()
+    assert "Saved. Popularity penalty: **1.5**" in settings({"popularity_penalty": 1.5})
+    lesser_known = mean_listeners()
+    assert lesser_known < by_taste / 2, (lesser_known, by_taste)
+    assert "Popularity penalty: **0.5**" in settings({"reset": True})
+    refused = invoke_as_if_shown(encore, member, "encore", "settings").final_message()
+    assert refused["ephemeral"] and "Manage Server" in refused["content"]
 
 
 # -- 10. everything the bot sent -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The in-memory taste cache: fewer queries, and never a stale taste after a write."""
+"""The store's read cache: fewer queries, and never a stale taste or setting after a write."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import event
 
 from db.engine import create_engine
 from db.store import Store
-from db.taste_cache import Taste, TasteCache
+from db.read_cache import ReadCache
+from db.rows import Taste
 
 from .helpers import seed_artists
 
@@ -68,7 +69,7 @@ def test_another_process_writes_are_seen_after_the_poll_interval(database_url: s
 
 
 def test_a_read_that_overlapped_a_write_is_not_kept() -> None:
-    cache = TasteCache()
+    cache = ReadCache()
     before = cache.generation
     cache.invalidate()  # a write committed while the read was running
     cache.put(1, Taste((5,), (None,), ()), before)
@@ -78,8 +79,32 @@ def test_a_read_that_overlapped_a_write_is_not_kept() -> None:
 
 
 def test_the_cache_is_bounded() -> None:
-    cache = TasteCache(max_members=2)
+    cache = ReadCache(max_entries=2)
     for user in range(5):
         cache.put(user, Taste((user,), (None,), ()), cache.generation)
     assert sum(cache.get(user) is not None for user in range(5)) <= 2
     assert cache.get(4) is not None
+
+
+def test_server_popularity_penalty_is_set_cached_and_reset(database_url: str) -> None:
+    async def scenario() -> None:
+        async with Store(create_engine(database_url), revision_poll_seconds=60) as store, \
+                Store(create_engine(database_url), revision_poll_seconds=0.2) as other:
+            assert await store.server_popularity_penalty(7) is None
+            await store.set_server_popularity_penalty(7, 0.8)
+            assert await store.server_popularity_penalty(7) == 0.8
+            counter = QueryCounter(store)
+            assert await store.server_popularity_penalty(7) == 0.8
+            assert counter.count == 0
+            assert await other.server_popularity_penalty(7) == 0.8
+            await store.set_server_popularity_penalty(7, None)
+            await asyncio.sleep(0.3)
+            assert await other.server_popularity_penalty(7) is None
+            for bad in (-1.0, float("nan"), float("inf")):
+                try:
+                    await store.set_server_popularity_penalty(7, bad)
+                except ValueError:
+                    continue
+                raise AssertionError(f"{bad} was accepted")
+
+    asyncio.run(scenario())
