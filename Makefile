@@ -35,6 +35,10 @@ bench: install
 	$(BIN)/python benchmarks/refit.py
 	$(BIN)/python benchmarks/like_weight.py
 	$(BIN)/python benchmarks/interactions.py
+	$(BIN)/encore evaluate --protocol p2 --seeds 0 1 2 --json benchmarks/results/p2.json
+	$(BIN)/encore evaluate --protocol groups --seeds 0 1 2 --json benchmarks/results/groups.json
+	$(BIN)/python benchmarks/social.py
+	$(BIN)/encore evaluate --report benchmarks/results/report --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

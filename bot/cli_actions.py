@@ -172,7 +172,7 @@ def recommend(args: argparse.Namespace, settings: Settings) -> int:
             key = lastfm_user_key(args.lastfm_user)
             if engine.interactions.user_row(key) is None:
                 raise UserFacingError(f"unknown Last.fm user {args.lastfm_user}; the data set has users 2 to 2100 with gaps")
-            results = engine.recommend_for_user(key, args.n)
+            results = engine.recommend_for_user(key, args.n, listeners=engine.listener_blend())
             title = f"Recommendations for Last.fm user {args.lastfm_user}"
         else:
             if not clean_user_text(args.likes).strip(" ,"):

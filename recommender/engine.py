@@ -16,6 +16,7 @@ from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.debias import listener_counts, normalised_log_popularity, rerank
 from recommender.interactions import Interactions
 from recommender.models.als import ALSRecommender
+from recommender.models.listener_blend import ListenerBlend
 from recommender.ranking import top_n
 
 #: Pseudo play count of one like. BM25 saturates counts (k1 = 0.5), so on protocol P2 every value
@@ -108,14 +109,20 @@ class Engine:
 
     # -- recommendations ------------------------------------------------------------------------
 
-    def recommend_for_user(self, user_key: str, n: int = 10) -> list[Recommendation]:
+    def recommend_for_user(self, user_key: str, n: int = 10, listeners: ListenerBlend | None = None) -> list[Recommendation]:
         """For a user of the interaction matrix.
 
-        Solved exactly from their row rather than read from the fitted factors (which implicit's
-        conjugate-gradient steps only approximate), so each score splits exactly into its reasons.
+        With `listeners` (a `ListenerBlend` fitted around this engine's model, see `listener_blend`)
+        the order is the blend's, Encore's most accurate for such users; the scores shown and their
+        reasons stay ALS's, solved exactly from the row (the fitted factors are only approximate).
         """
-        row, _ = self.user_row(user_key)
-        return self._recommend(row, n)
+        row, index = self.user_row(user_key)
+        ranking = None if listeners is None else listeners.score(row, users=np.array([index]))[0]
+        return self._recommend(row, n, ranking=ranking)
+
+    def listener_blend(self) -> ListenerBlend:
+        """A `ListenerBlend` around the served ALS, fitted on this engine's matrix (about a second)."""
+        return ListenerBlend.around(self.model, self.interactions.plays)
 
     def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = (),
                             plays: Sequence[float | None] | None = None,
@@ -129,16 +136,18 @@ class Engine:
         rows = sp.csr_matrix(rows)
         return [self._recommend(rows[i], n) for i in range(rows.shape[0])]
 
-    def _recommend(self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None) -> list[Recommendation]:
+    def _recommend(self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None,
+                   ranking: np.ndarray | None = None) -> list[Recommendation]:
         n = _check_count(n)
         # One solve serves both the scores and every recommendation's reasons.
         solved = self.model.solve_row(row)
         scores = self.model.scores_of(solved)
-        ids, _ = top_n(self._ranking_scores(scores, popularity_penalty), n, exclude=row)
+        order_by = self._ranking_scores(scores if ranking is None else ranking, popularity_penalty)
+        ids, _ = top_n(order_by, n, exclude=row)
         found = ids[0][ids[0] >= 0]
         reasons, shares = self.model.shares(solved, found)
         results = []
-        for i, (column, score) in enumerate(zip(found, scores[found])):  # the model's own scores, in the penalised order
+        for i, (column, score) in enumerate(zip(found, scores[found])):  # ALS's own scores, in the ranking's order
             order = np.argsort(-shares[:, i], kind="stable")[:MAX_REASONS]
             because = tuple(self._artist(int(reasons[k])) for k in order if shares[k, i] > 0)
             results.append(Recommendation(self._artist(int(column)), float(score), because))

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from recommender import groups as blends
 from recommender.evaluation.metrics import ranking_metrics
 from recommender.evaluation.protocols import K, Progress, like_rows
-from recommender.evaluation.registry import make_model
+from recommender.evaluation.registry import MEMBER_MODEL, make_model
 from recommender.interactions import Interactions, lastfm_user_key
 from recommender.models import MostPopular
 
@@ -220,7 +220,7 @@ def evaluate_groups(
             progress(f"P3 seed {seed}: batch {number} of {len(batches)} ({len(batch)} groups)")
             held_out = np.unique(np.concatenate([groups[i].members for i in batch]))
             train = plays[np.setdiff1d(np.arange(plays.shape[0]), held_out)]
-            model = make_model("encore")
+            model = make_model(MEMBER_MODEL)
             started = time.perf_counter()
             model.fit(train)
             fit_seconds.append(time.perf_counter() - started)

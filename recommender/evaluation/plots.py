@@ -30,7 +30,7 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 
 
 def _colour(name: str) -> str:
-    return {"encore": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(name, "#5d6d7e")
+    return {"encore": ENCORE, "encore-als": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(name, "#5d6d7e")
 
 
 def accuracy(report: dict, directory: Path) -> Path:
@@ -140,7 +140,7 @@ def user_fairness(report: dict, directory: Path) -> Path:
 
 def regional_exposure(report: dict, directory: Path) -> Path:
     """Per regional tag: share of recommendations divided by share of listening."""
-    names = [n for n in ("encore", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]]
+    names = [n for n in ("encore-als", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]]
     regions = list(report["regions"])
     figure, axis = plt.subplots(figsize=(8, 5.5))
     height = 0.8 / max(len(names), 1)

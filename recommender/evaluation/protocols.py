@@ -12,12 +12,12 @@ import scipy.sparse as sp
 from implicit.evaluation import train_test_split
 
 from recommender.evaluation.metrics import ranking_metrics
-from recommender.evaluation.registry import make_model
+from recommender.evaluation.registry import MEMBER_MODEL, make_model
 from recommender.models import MostPopular, Recommender
 from recommender.ranking import top_n
 
 K = 10
-P1_MODELS = ("encore", "most-popular", "tutorial", "item-knn", "bpr", "als-log")
+P1_MODELS = ("encore", "encore-als", "most-popular", "tutorial", "item-knn", "bpr", "als-log")
 P2_LIKE_COUNTS = (1, 3, 5, 10)
 Progress = Callable[[str], None]
 
@@ -118,7 +118,7 @@ def evaluate_p2(
     for seed in seeds:
         split = new_member_split(plays, seed, like_counts)
         progress(f"P2 seed {seed}: fit")
-        model = make_model("encore")
+        model = make_model(MEMBER_MODEL)
         fit_seconds = _timed_fit(model, split.train)
         popular = MostPopular().fit(split.train)
         for k in like_counts:
@@ -129,7 +129,7 @@ def evaluate_p2(
                 "most-popular": top_n(popular.score(rows), K, exclude=rows)[0],
             }
             if refit:
-                refitted = make_model("encore")
+                refitted = make_model(MEMBER_MODEL)
                 combined = sp.vstack([split.train, rows]).tocsr()
                 refit_seconds = _timed_fit(refitted, combined)
                 members = np.arange(split.train.shape[0], combined.shape[0])

@@ -6,9 +6,14 @@ from typing import Callable
 
 from recommender.models import ALSConfig, ALSRecommender, BPRRecommender, ItemKNNRecommender, MostPopular, Recommender
 from recommender.models.als import LOG_CONFIG, TUTORIAL_CONFIG
+from recommender.models.listener_blend import ListenerBlend
+
+#: What serves Discord members, who arrive with a few likes: ALS alone (P2 and P3 measure it).
+MEMBER_MODEL = "encore-als"
 
 MODEL_FACTORIES: dict[str, Callable[[], Recommender]] = {
-    "encore": lambda: ALSRecommender(ALSConfig()),
+    "encore": ListenerBlend,
+    "encore-als": lambda: ALSRecommender(ALSConfig()),
     "most-popular": MostPopular,
     "tutorial": lambda: ALSRecommender(TUTORIAL_CONFIG),
     "item-knn": ItemKNNRecommender,
@@ -17,7 +22,8 @@ MODEL_FACTORIES: dict[str, Callable[[], Recommender]] = {
 }
 
 MODEL_DESCRIPTIONS = {
-    "encore": "Encore: ALS, 64 factors, reg 40, alpha 1, 15 iterations, BM25 (k1 0.5, b 0) weighting",
+    "encore": "Encore for known listeners: ALS (8 iterations) + 0.25 play-share ridge + 0.1 NTK ridge, z-scores blended",
+    "encore-als": "Encore's ALS alone, as served to members: 64 factors, reg 40, alpha 1, 15 iterations, BM25 (k1 0.5, b 0)",
     "most-popular": "the artists with most listeners",
     "tutorial": "the tutorial: ALS, 50 factors, reg 0.01, 10 iterations, raw play counts",
     "item-knn": "item-kNN, cosine, K=100, binary",

@@ -33,7 +33,7 @@ from recommender.evaluation.fairness import (
 )
 from recommender.evaluation.metrics import per_user_metrics, ranking_metrics
 from recommender.evaluation.protocols import K, P1_MODELS, P2_LIKE_COUNTS, evaluate_p2, like_rows, new_member_split, recommend_in_batches
-from recommender.evaluation.registry import MODEL_DESCRIPTIONS, make_model
+from recommender.evaluation.registry import MEMBER_MODEL, MODEL_DESCRIPTIONS, make_model
 from recommender.interactions import Interactions
 from recommender.models import ALSRecommender, BPRRecommender, Recommender
 
@@ -89,11 +89,11 @@ def build_report(interactions: Interactions, top_tags: TopTags, like_plays: floa
                 bar.set_description(f"P1 seed {seed}: {name}")
                 model = _fit(name, train)
                 per_seed[name].append(seen.measure(model))
-                if name == "encore":
+                if name == MEMBER_MODEL:
                     encore = model
                 bar.update()
-            if "encore" not in settings.models:
-                encore = _fit("encore", train)
+            if MEMBER_MODEL not in settings.models:
+                encore = _fit(MEMBER_MODEL, train)
             for penalty in penalties:
                 bar.set_description(f"P1 seed {seed}: encore, penalty {penalty:g}")
                 penalised = PopularityPenalised(encore, penalty, seen.popularity)
@@ -254,7 +254,7 @@ def _p2(plays: sp.csr_matrix, like_plays: float, penalties: tuple[float, ...], s
     per_penalty: dict[float, dict[str, list[dict]]] = {p: {f"k{k}": [] for k in settings.like_counts} for p in penalties}
     for seed in tqdm(settings.seeds, desc="P2 penalties", file=sys.stderr, disable=not settings.show_progress):
         split = new_member_split(plays, seed, settings.like_counts)
-        encore = make_model("encore").fit(split.train)
+        encore = make_model(MEMBER_MODEL).fit(split.train)
         popularity = normalised_log_popularity(listener_counts(split.train))
         for k in settings.like_counts:
             rows = like_rows(split.likes[k], plays.shape[1], like_plays)
@@ -524,6 +524,10 @@ def _headline(report: dict) -> str:
     if encore:
         parts.append(f"Encore: NDCG@10 {encore['ndcg@10']:.4f} on P1, long-tail share {encore['long_tail_share']:.3f}, "
                      f"coverage {encore['coverage']:.3f}.")
+    served = p1.get(MEMBER_MODEL, {}).get("mean", {})
+    if served:
+        parts.append(f"Encore's ALS, which serves members and which the penalty re-ranks: NDCG@10 {served['ndcg@10']:.4f}, "
+                     f"long-tail share {served['long_tail_share']:.3f}, coverage {served['coverage']:.3f}.")
     if debiased:
         parts.append(f"With the default popularity penalty λ = {target['penalty']:g}: NDCG@10 {debiased['ndcg@10']:.4f} "
                      f"({target['ndcg_ratio']:.1%} of the best penalty's), long-tail share {debiased['long_tail_share']:.3f}, "
