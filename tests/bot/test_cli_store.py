@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
+from db.migrations import head
 from db.engine import create_engine, default_sqlite_url
 from db.migrations import upgrade
 from db.store import Store
@@ -76,19 +77,19 @@ def test_db_current_on_a_fresh_home_says_none(home: Path, database_url: str | No
     assert "encore db upgrade" in result.stdout  # says what to do about it
 
 
-def test_db_upgrade_then_current_shows_the_first_revision(home: Path, database_url: str | None) -> None:
+def test_db_upgrade_then_current_shows_the_newest_revision(home: Path, database_url: str | None) -> None:
     data = home / "no-data-needed"
     upgraded = run_encore("db", "upgrade", home=home, data=data, database_url=database_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "schema revision 0001" in upgraded.stdout
+    assert f"schema revision {head()}" in upgraded.stdout
     if database_url is None:
         assert (home / "encore.sqlite3").is_file()  # the default place
     current = run_encore("db", "current", home=home, data=data, database_url=database_url)
     assert current.returncode == 0, current.stderr
-    assert current.stdout.strip().endswith("schema revision 0001")
+    assert current.stdout.strip().endswith(f"schema revision {head()}")
     assert "none" not in current.stdout
     again = run_encore("db", "upgrade", home=home, data=data, database_url=database_url)
-    assert again.returncode == 0 and "schema revision 0001" in again.stdout  # a no-op at head
+    assert again.returncode == 0 and f"schema revision {head()}" in again.stdout  # a no-op at head
 
 
 # -- encore fit -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any, TypeVar  # noqa: E402
 import pytest  # noqa: E402
 
 from bot.client import EncoreBot  # noqa: E402
-from bot.emulator import ClientRedirect, DiscordEmulator, Guild, InteractionRecord, Member, RecordedRequest  # noqa: E402
+from bot.emulator import ClientRedirect, DiscordEmulator, Guild, InteractionRecord, Member, OpenAPIValidator, RecordedRequest  # noqa: E402
 from bot.emulator.state import Channel  # noqa: E402
 from bot.services.container import Services, build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -418,3 +418,22 @@ def mention_problems(requests: list[RecordedRequest]) -> list[str]:
         if allowed.get("users") or allowed.get("roles"):
             problems.append(f"{label}: allowed_mentions {allowed!r} names users or roles to ping")
     return problems
+
+
+def assert_every_request_clean(requests: list[RecordedRequest]) -> None:
+    """Every REST request the bot made was accepted, pinged nobody and matches Discord's OpenAPI spec."""
+    unanswered = [f"{r.method} {r.path} -> {r.status}" for r in requests if not 200 <= r.status < 300]
+    assert not unanswered, "requests the emulator refused:\n" + "\n".join(unanswered)
+    pinging = mention_problems(requests)
+    assert not pinging, "\n".join(pinging)
+    problems = OpenAPIValidator(openapi_spec_path()).validate_all(requests)
+    assert not problems, f"{len(problems)} problem(s) against the OpenAPI spec:\n" + "\n".join(problems)
+
+
+def embed_lines(message: dict[str, Any], pattern: re.Pattern[str], form: str) -> list[re.Match[str]]:
+    """Each line of the message's one embed, matched against `pattern` (`form` names it on failure)."""
+    (embed,) = message["embeds"]
+    lines = embed["description"].splitlines()
+    matches = [pattern.match(line) for line in lines]
+    assert all(matches), f"lines not in the {form} form: {lines}"
+    return matches  # type: ignore[return-value]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Member, OpenAPIValidator
+from bot.emulator import Member
 from bot.emulator.state import JSON
 
 from .conftest import (
@@ -19,9 +19,9 @@ from .conftest import (
     EXPECTED_COMMANDS,
     MANAGE_GUILD,
     Encore,
+    assert_every_request_clean,
     button,
-    mention_problems,
-    openapi_spec_path,
+    embed_lines,
     select,
     text_of,
 )
@@ -47,11 +47,7 @@ def recommended(record_message: dict[str, Any]) -> list[tuple[int, str]]:
 
 
 def items(message: dict[str, Any]) -> list[re.Match[str]]:
-    (embed,) = message["embeds"]
-    lines = embed["description"].splitlines()
-    matches = [ITEM.match(line) for line in lines]
-    assert all(matches), f"lines not in the '**n.** [name](last.fm url) — because you like …' form: {lines}"
-    return matches  # type: ignore[return-value]
+    return embed_lines(message, ITEM, "'**n.** [name](last.fm url) — because you like …'")
 
 
 # -- 1. command sync -------------------------------------------------------------------------------
@@ -497,9 +493,4 @@ def test_zz_every_request_pinged_nobody_and_matches_the_openapi_spec(encore: Enc
     routes = {r.route for r in requests if r.json is not None}
     assert {"/interactions/{interaction_id}/{interaction_token}/callback",
             "/applications/{application_id}/commands"} <= routes, routes
-    unanswered = [f"{r.method} {r.path} -> {r.status}" for r in requests if not 200 <= r.status < 300]
-    assert not unanswered, "requests the emulator refused:\n" + "\n".join(unanswered)
-    pinging = mention_problems(requests)
-    assert not pinging, "\n".join(pinging)
-    problems = OpenAPIValidator(openapi_spec_path()).validate_all(requests)
-    assert not problems, f"{len(problems)} problem(s) against the OpenAPI spec:\n" + "\n".join(problems)
+    assert_every_request_clean(requests)

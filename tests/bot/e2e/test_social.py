@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Member, OpenAPIValidator
+from bot.emulator import Member
 
-from .conftest import EXPECTED_COMMANDS, Encore, mention_problems, openapi_spec_path, raw_mentions, text_of
+from .conftest import EXPECTED_COMMANDS, Encore, assert_every_request_clean, embed_lines, raw_mentions, text_of
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +40,7 @@ def hostile(encore: Encore, display: str) -> Member:
 
 
 def blend_lines(message: dict[str, Any]) -> list[re.Match[str]]:
-    (embed,) = message["embeds"]
-    lines = embed["description"].splitlines()
-    matches = [BLEND_LINE.match(line) for line in lines]
-    assert all(matches), f"lines not in the '**n.** [name](url) — suits A most, B least' form: {lines}"
-    return matches  # type: ignore[return-value]
+    return embed_lines(message, BLEND_LINE, "'**n.** [name](url) — suits A most, B least'")
 
 
 def attachment_bytes(encore: Encore, message_id: str) -> list[tuple[dict[str, Any], bytes]]:
@@ -299,9 +295,4 @@ def test_zz_every_request_pinged_nobody_and_matches_the_openapi_spec(encore: Enc
     """Last in the module: every REST request the bot made (the picture uploads included)."""
     requests = encore.requests()
     assert any(r.files for r in requests), "the taste pictures were uploaded"
-    unanswered = [f"{r.method} {r.path} -> {r.status}" for r in requests if not 200 <= r.status < 300]
-    assert not unanswered, "requests the emulator refused:\n" + "\n".join(unanswered)
-    pinging = mention_problems(requests)
-    assert not pinging, "\n".join(pinging)
-    problems = OpenAPIValidator(openapi_spec_path()).validate_all(requests)
-    assert not problems, f"{len(problems)} problem(s) against the OpenAPI spec:\n" + "\n".join(problems)
+    assert_every_request_clean(requests)
