@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
-from db.migrations import head
 from db.engine import create_engine, default_sqlite_url
-from db.migrations import upgrade
+from db.migrations import head, upgrade
 from db.store import Store
 from recommender.text import normalize_name
 from tests.support import encore_command, encore_env, throwaway_database
