@@ -21,8 +21,8 @@ from recommender.groups import DEFAULT_STRATEGY, GroupRecommendation, recommend_
 from recommender.taste import Compatibility, PairCalibration, calibrate, cosines_to, genre_profile, side_by_side
 
 from bot.services.refit import RefitService
-from db.store import Store
 from db.rows import Taste
+from db.store import Store
 
 #: The strategies /blend offers (recommender.groups has more, for evaluation).
 BLEND_STRATEGIES = ("average", "least-misery")
