@@ -114,3 +114,25 @@ def test_matches_full_sort_on_random_scores() -> None:
     expected = np.argsort(-masked, axis=1, kind="stable")[:, :7]
     np.testing.assert_array_equal(ids, expected)
     np.testing.assert_allclose(best, np.take_along_axis(masked, expected, axis=1))
+
+
+def test_one_long_row_takes_the_sampled_path_and_agrees_with_sorting_everything() -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(50):
+        row = rng.standard_normal(20_000).astype(np.float32)
+        held = rng.choice(row.size, size=trial * 10, replace=False)
+        exclude = sp.csr_matrix((np.ones(held.size), (np.zeros(held.size, dtype=int), held)), shape=(1, row.size))
+        n = int(rng.integers(1, 40))
+        ids, scores = top_n(row, n, exclude=exclude)
+        eligible = row.copy()
+        eligible[held] = -np.inf
+        expected = np.argsort(-eligible, kind="stable")[:n]
+        np.testing.assert_array_equal(ids[0], expected)
+        np.testing.assert_array_equal(scores[0], eligible[expected])
+
+
+def test_one_long_row_with_few_finite_scores_falls_back_and_pads() -> None:
+    row = np.full(20_000, -np.inf, dtype=np.float32)
+    row[[3, 7000]] = [1.0, 2.0]
+    ids, scores = top_n(row, 5)
+    np.testing.assert_array_equal(ids[0], [7000, 3, -1, -1, -1])
