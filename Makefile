@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/encore evaluate --protocol groups --seeds 0 1 2 --json benchmarks/results/groups.json
 	$(BIN)/python benchmarks/social.py
 	$(BIN)/encore evaluate --report benchmarks/results/report --seeds 0 1 2
+	$(BIN)/python benchmarks/scale_360k.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
