@@ -36,6 +36,7 @@ environment:
   DISCORD_TOKEN        the bot's token (encore run)
   ENCORE_DEV_GUILD     sync slash commands to this server only (instant; for development)
   ENCORE_DISCORD_API_BASE, ENCORE_DISCORD_GATEWAY  another Discord-compatible endpoint
+  LASTFM_API_KEY       Last.fm API key for /lastfm link (ENCORE_LASTFM_API_BASE: another endpoint)
 """
 
 

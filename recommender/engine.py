@@ -138,7 +138,7 @@ class Engine:
 
     def _recommend(self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None,
                    ranking: np.ndarray | None = None) -> list[Recommendation]:
-        n = _check_count(n)
+        n = check_count(n)
         # One solve serves both the scores and every recommendation's reasons.
         solved = self.model.solve_row(row)
         scores = self.model.scores_of(solved)
@@ -192,7 +192,7 @@ class Engine:
     # -- similar artists ------------------------------------------------------------------------
 
     def similar(self, artist_id: int, n: int = 10) -> list[tuple[Artist, float]]:
-        n = _check_count(n)
+        n = check_count(n)
         column = self.interactions.artist_column(artist_id)
         if column is None:
             raise EngineError("that artist has no listeners in the model yet, so Encore cannot find similar ones")
@@ -207,7 +207,8 @@ class Engine:
         return self.catalogue.get(int(self.interactions.artist_ids[column]))
 
 
-def _check_count(n: int) -> int:
+def check_count(n: int) -> int:
+    """`n` as a number of results, or EngineError if it is not a whole number from 1 to MAX_RESULTS."""
     if not isinstance(n, (int, np.integer)) or n < 1 or n > MAX_RESULTS:
         raise EngineError(f"the number of results must be between 1 and {MAX_RESULTS} (got {n})")
     return int(n)

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.catalogue import Artist
-from recommender.engine import MAX_RESULTS, Engine, EngineError
+from recommender.engine import Engine, EngineError, check_count
 from recommender.models.base import Recommender
 from recommender.ranking import top_n
 
@@ -232,11 +232,10 @@ def recommend_for_group(
     normalisation: str = DEFAULT_NORMALISATION,
 ) -> list[GroupRecommendation]:
     """`blend` in artists: what the Discord command prints ("suits Alice most, Bob least")."""
-    if not isinstance(n, (int, np.integer)) or n < 1 or n > MAX_RESULTS:
-        raise EngineError(f"the number of results must be between 1 and {MAX_RESULTS} (got {n})")
+    n = check_count(n)
     if strategy not in STRATEGIES:
         raise EngineError(f"unknown blend {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    picks = blend(engine.model, rows, int(n), strategy, normalisation)
+    picks = blend(engine.model, rows, n, strategy, normalisation)
     return [
         GroupRecommendation(
             artist=engine.catalogue.get(int(engine.interactions.artist_ids[pick.column])),
