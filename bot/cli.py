@@ -27,12 +27,16 @@ examples:
   encore evaluate --protocol groups --seeds 0 1 2 --json groups.json
   encore evaluate --report report/ --seeds 0 1 2
   encore db upgrade
+  encore train --engine implicit
+  encore run --shards 0-3 --shard-count 8
 
 environment:
   ENCORE_LASTFM_DIR  folder of the HetRec 2011 Last.fm files (default: a cache, downloaded once)
   ENCORE_HOME        where model snapshots and the default database live (default: the per-user data folder)
   ENCORE_DATABASE_URL  the store (default: sqlite+aiosqlite:///$ENCORE_HOME/encore.sqlite3)
   ENCORE_REFIT_MINUTES minutes between background refits when something changed (default 30)
+  ENCORE_SNAPSHOT_DIR  where snapshots are written and read (default: $ENCORE_HOME/snapshots)
+  ENCORE_SNAPSHOT_POLL_SECONDS  how often a sharded bot checks for a published snapshot (default 10)
   DISCORD_TOKEN        the bot's token (encore run)
   ENCORE_DEV_GUILD     sync slash commands to this server only (instant; for development)
   ENCORE_DISCORD_API_BASE, ENCORE_DISCORD_GATEWAY  another Discord-compatible endpoint
@@ -67,6 +71,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+def shard_ids(text: str) -> list[int]:
+    """'0-3' or '0,2,5' (or a mix, '0-1,4') as a sorted list of distinct shard ids."""
+    ids: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise argparse.ArgumentTypeError(f"expected shard ids like 0-3 or 0,2,5, got {text!r}")
+        low, high = int(first), int(last or first)
+        if low > high:
+            raise argparse.ArgumentTypeError(f"the range {part} runs backwards")
+        ids.update(range(low, high + 1))
+    return sorted(ids)
+
+
+def add_engine_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--engine", choices=actions.TRAINING_ENGINES, default="implicit",
+                         help="implicit: the implicit library on this machine (default); "
+                              "spark: Spark MLlib ALS in local mode (pip install 'encore[spark]'; needs Java 17)")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="encore",
@@ -78,6 +102,7 @@ def build_parser() -> Parser:
 
     fit = commands.add_parser("fit", help="fit the model on the Last.fm data and members' likes, and save a snapshot")
     fit.add_argument("--exclude-users", type=Path, metavar="FILE", help="file of Last.fm user ids (one per line) to leave out")
+    add_engine_option(fit)
 
     recommend = commands.add_parser("recommend", help="recommend artists for a Last.fm user, a list of likes, or a batch")
     who = recommend.add_mutually_exclusive_group(required=True)
@@ -108,15 +133,44 @@ def build_parser() -> Parser:
     demo = commands.add_parser("demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)")
     demo.add_argument("--interactive", action="store_true", help="type slash commands yourself as a member")
 
-    commands.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C")
+    run = commands.add_parser(
+        "run", help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C",
+        description="Run the Discord bot. Alone, one process holds the whole bot and refits its own model. "
+                    "With --shards, this process holds only those shards and serves the snapshots that "
+                    "`encore train` publishes (start the trainer too).",
+    )
+    run.add_argument("--shards", type=shard_ids, metavar="IDS",
+                     help="shard ids this process runs: a range like 0-3, or a list like 0,2,5 (needs --shard-count)")
+    run.add_argument("--shard-count", type=positive_int, metavar="N", help="how many shards the whole bot has")
+    run.add_argument("--follow-trainer", action="store_true",
+                     help="serve the snapshots `encore train` publishes instead of refitting here (implied by --shards)")
+
+    train = commands.add_parser(
+        "train", help="refit on a schedule and publish each snapshot for the bot processes to serve",
+        description="The trainer role: refits whenever members' data changed and ENCORE_REFIT_MINUTES have passed, "
+                    "writes each snapshot to the snapshot folder (ENCORE_SNAPSHOT_DIR) and records it in the database, "
+                    "where every `encore run --shards ...` process picks it up without restarting.",
+    )
+    add_engine_option(train)
+    train.add_argument("--once", action="store_true", help="refit once now, publish, and exit (what `encore fit` does)")
 
     database = commands.add_parser("db", help="the SQL store of members' likes")
     database.add_argument("action", choices=("upgrade", "current"), help="upgrade: migrate to the newest schema; current: show the schema revision")
     return parser
 
 
+def _check_shards(parser: Parser, args: argparse.Namespace) -> None:
+    if (args.shards is None) != (args.shard_count is None):
+        parser.error("--shards and --shard-count go together")
+    if args.shards is not None and args.shards[-1] >= args.shard_count:
+        parser.error(f"shard ids run from 0 to {args.shard_count - 1} with --shard-count {args.shard_count} (got {args.shards[-1]})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        _check_shards(parser, args)
     try:
         return actions.run(args)
     except (actions.UserFacingError, SettingsError) as error:

@@ -19,7 +19,7 @@ from recommender.evaluation.groups import GROUPS_PER_SIZE, evaluate_groups, frie
 from recommender.interactions import lastfm_user_key
 from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
 from recommender.text import clean_user_text
-from recommender.training import fit_snapshot, lastfm_interactions
+from recommender.training import TRAINING_ENGINES, Trainer, TrainingEngineError, fit_snapshot, lastfm_interactions, make_trainer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services.refit import RefitService
@@ -27,7 +27,7 @@ from bot.services.startup import open_store
 from bot.settings import Settings, redact_url
 from db.migrations import current as current_revision, upgrade
 
-__all__ = ["DEFAULT_POPULARITY_PENALTY", "GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "UserFacingError", "run"]
+__all__ = ["DEFAULT_POPULARITY_PENALTY", "GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "TRAINING_ENGINES", "UserFacingError", "run"]
 
 
 class UserFacingError(Exception):
@@ -37,7 +37,7 @@ class UserFacingError(Exception):
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database,
-               "run": run_bot, "demo": demo}[args.command]
+               "run": run_bot, "train": train, "demo": demo}[args.command]
     return handler(args, settings)
 
 
@@ -80,11 +80,12 @@ def load_engine(settings: Settings) -> Engine:
 
 def fit(args: argparse.Namespace, settings: Settings) -> int:
     """The same refit the bot runs: Last.fm plus every member's likes in the store."""
+    trainer = _trainer(getattr(args, "engine", "implicit"))
     dataset = load_dataset(settings)
-    excluded = _read_user_ids(args.exclude_users) if args.exclude_users else []
+    excluded = _read_user_ids(args.exclude_users) if getattr(args, "exclude_users", None) else []
     lastfm = lastfm_interactions(dataset, [lastfm_user_key(u) for u in excluded])
     catalogue = ArtistCatalogue.from_dataset(dataset)
-    timings, snapshot = asyncio.run(_refit(settings, lastfm, dataset.fingerprint, catalogue))
+    timings, snapshot = asyncio.run(_refit(settings, lastfm, dataset.fingerprint, catalogue, trainer))
     meta = snapshot.meta
     print(
         f"Fitted {meta['users']:,} users ({meta['members']:,} members) x {meta['artists']:,} artists "
@@ -95,15 +96,27 @@ def fit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: ArtistCatalogue):
+def _trainer(engine: str) -> Trainer:
+    try:
+        return make_trainer(engine)
+    except TrainingEngineError as error:
+        raise UserFacingError(str(error)) from None
+
+
+async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: ArtistCatalogue, trainer: Trainer):
     try:
         store = await open_store(settings.database_url, catalogue)
     except (SQLAlchemyError, OSError) as error:
         raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
     try:
-        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes)
-        timings = await service.refit()
-        assert timings is not None and service.state is not None
+        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes,
+                               trainer=trainer)
+        try:
+            timings = await service.refit()
+        except Exception as error:  # noqa: BLE001 - with nothing served yet, refit raises what stopped it
+            raise UserFacingError(f"the fit failed: {type(error).__name__}: {error}") from None
+        if timings is None or service.state is None:
+            raise UserFacingError(f"the fit failed: {service.last_error}")
         return timings, service.state.snapshot
     finally:
         await store.close()
@@ -384,13 +397,24 @@ def _first_line(error: Exception) -> str:
 # -- run ------------------------------------------------------------------------------------------
 
 
-def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """The bot, until SIGTERM or Ctrl-C; then the gateway closes and pending writes finish."""
+def _start_logging() -> None:
     import logging
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@dataclass(frozen=True)
+class Sharding:
+    shard_ids: list[int]
+    shard_count: int
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """The bot, until SIGTERM or Ctrl-C; then the gateway closes and pending writes finish."""
     token = settings.require_token()
-    asyncio.run(_serve(settings, token, lambda: logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")))
+    sharding = Sharding(args.shards, args.shard_count) if getattr(args, "shards", None) is not None else None
+    follow = sharding is not None or getattr(args, "follow_trainer", False)
+    asyncio.run(_serve(settings, token, _start_logging, sharding, follow))
     return 0
 
 
@@ -410,24 +434,29 @@ async def _check_token(token: str) -> None:
         await client.close()
 
 
-async def _serve(settings: Settings, token: str, start_logging) -> None:
+async def _serve(settings: Settings, token: str, start_logging, sharding: Sharding | None = None,
+                 follow_trainer: bool = False) -> None:
     import signal
 
     import discord
 
-    from bot.client import EncoreBot, point_at
+    from bot.client import EncoreBot, ShardedEncoreBot, point_at
     from bot.services.container import build_services
 
     point_at(settings.discord_api_base, settings.discord_gateway)
     await _check_token(token)
     start_logging()
     try:
-        services = await build_services(settings)
+        services = await build_services(settings, follow_trainer=follow_trainer)
     except DataError as error:
         raise UserFacingError(str(error)) from None
     except (SQLAlchemyError, OSError) as error:
         raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
-    bot = EncoreBot(services)
+    if sharding is not None:
+        bot: EncoreBot | ShardedEncoreBot = ShardedEncoreBot(
+            services, shard_ids=sharding.shard_ids, shard_count=sharding.shard_count, follow_trainer=True)
+    else:
+        bot = EncoreBot(services, follow_trainer=follow_trainer)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -442,6 +471,47 @@ async def _serve(settings: Settings, token: str, start_logging) -> None:
         raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
     finally:
         await bot.close()
+
+
+# -- train ----------------------------------------------------------------------------------------
+
+
+def train(args: argparse.Namespace, settings: Settings) -> int:
+    """The trainer role: refit when due and publish, until SIGTERM or Ctrl-C; --once: `encore fit`."""
+    if args.once:
+        return fit(args, settings)
+    trainer = _trainer(args.engine)
+    dataset = load_dataset(settings)
+    catalogue = ArtistCatalogue.from_dataset(dataset)
+    _start_logging()
+    asyncio.run(_train(settings, trainer, lastfm_interactions(dataset), dataset.fingerprint, catalogue))
+    return 0
+
+
+async def _train(settings: Settings, trainer: Trainer, lastfm, fingerprint: str, catalogue: ArtistCatalogue) -> None:
+    import logging
+    import signal
+
+    try:
+        store = await open_store(settings.database_url, catalogue)
+    except (SQLAlchemyError, OSError) as error:
+        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes,
+                               trainer=trainer)
+        state = await service.start()
+        # The snapshot it starts from may never have been recorded (a first start, or `encore fit`).
+        await service.publish(state.snapshot)
+        logging.getLogger("bot.trainer").info(
+            "training with %s every %g minutes when members' data changed; snapshots in %s",
+            trainer.name, settings.refit_minutes, settings.snapshot_dir)
+        await service.run(stop, poll_seconds=min(30.0, settings.refit_minutes * 60.0))
+    finally:
+        await store.close()
 
 
 # -- demo -----------------------------------------------------------------------------------------

@@ -26,8 +26,15 @@ def point_at(api_base: str | None, gateway: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-class EncoreBot(commands.Bot):
-    def __init__(self, services: Services, *, refit_poll_seconds: float = 30.0) -> None:
+class EncoreBotBase(commands.bot.BotBase, discord.Client):
+    """Encore's cogs, services and background model updates, on either kind of discord.py client.
+
+    `follow_trainer`: instead of refitting itself, the bot serves each snapshot that `encore train`
+    publishes (every process of a sharded bot must serve the same model).
+    """
+
+    def __init__(self, services: Services, *, refit_poll_seconds: float = 30.0, follow_trainer: bool = False,
+                 **client_options: object) -> None:
         # Default intents hold guilds and voice states: all that /blend-by-voice-channel needs;
         # no privileged intent, so no review is needed to invite the bot.
         super().__init__(
@@ -35,9 +42,11 @@ class EncoreBot(commands.Bot):
             intents=discord.Intents.default(),
             allowed_mentions=NO_MENTIONS,
             help_command=None,
+            **client_options,
         )
         self.services = services
         self.refit_poll_seconds = refit_poll_seconds
+        self.follow_trainer = follow_trainer
         self._stopping = asyncio.Event()
         self._refit_task: asyncio.Task | None = None
         self._lastfm_task: asyncio.Task | None = None
@@ -46,6 +55,27 @@ class EncoreBot(commands.Bot):
     async def setup_hook(self) -> None:
         for cog in COGS:
             await self.load_extension(cog)
+        if self.syncs_commands:
+            await self._sync_commands()
+        models = self.services.models
+        if self.follow_trainer:
+            watch = models.follow(self._stopping, self.services.settings.snapshot_poll_seconds)
+        else:
+            watch = models.run(self._stopping, self.refit_poll_seconds)
+        self._refit_task = asyncio.create_task(watch, name="encore-model-updates")
+        if self.services.lastfm is not None:
+            self._lastfm_task = asyncio.create_task(self.services.lastfm.run(self._stopping), name="encore-lastfm")
+        # The catalogue, the store's metadata and discord.py's state live as long as the process;
+        # freezing them spares the collector from rescanning them on every full collection.
+        gc.freeze()
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Commands are the application's, not a shard's: of a sharded bot's processes, only the one
+        holding shard 0 registers them, so the processes do not overwrite each other at start."""
+        return True
+
+    async def _sync_commands(self) -> None:
         guild_id = self.services.settings.dev_guild
         if guild_id:
             guild = discord.Object(id=guild_id)
@@ -54,14 +84,6 @@ class EncoreBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("synced %d commands%s", len(synced), f" to server {guild_id}" if guild_id else "")
-        self._refit_task = asyncio.create_task(
-            self.services.models.run(self._stopping, self.refit_poll_seconds), name="encore-refits"
-        )
-        if self.services.lastfm is not None:
-            self._lastfm_task = asyncio.create_task(self.services.lastfm.run(self._stopping), name="encore-lastfm")
-        # The catalogue, the store's metadata and discord.py's state live as long as the process;
-        # freezing them spares the collector from rescanning them on every full collection.
-        gc.freeze()
 
     async def close(self) -> None:
         """Stop refits, close the gateway, then the store: nothing is cut off mid-write."""
@@ -88,3 +110,18 @@ class EncoreBot(commands.Bot):
             return
         log.error("command %s failed", interaction.command.name if interaction.command else "?", exc_info=error)
         await reply_error(interaction, "something went wrong on Encore's side; it has been logged. Please try again.")
+
+
+class EncoreBot(EncoreBotBase, commands.Bot):
+    """One gateway connection: the embedded one-process bot (`encore run`)."""
+
+
+class ShardedEncoreBot(EncoreBotBase, commands.AutoShardedBot):
+    """Some of the bot's shards in this process (`encore run --shards 0-3 --shard-count 8`)."""
+
+    def __init__(self, services: Services, *, shard_ids: list[int], shard_count: int, **options: object) -> None:
+        super().__init__(services, shard_ids=shard_ids, shard_count=shard_count, **options)
+
+    @property
+    def syncs_commands(self) -> bool:
+        return 0 in (self.shard_ids or ())

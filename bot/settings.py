@@ -39,6 +39,11 @@ class Settings:
     lastfm_api_key: str | None = None
     #: Another Last.fm API endpoint, e.g. a local fake (ENCORE_LASTFM_API_BASE).
     lastfm_api_base: str | None = None
+    #: Where snapshots are written and read (ENCORE_SNAPSHOT_DIR); default `home`/snapshots. With
+    #: `encore train` on another machine, a folder both see (e.g. an NFS mount).
+    snapshot_dir_override: Path | None = None
+    #: Seconds between a sharded bot's checks for a newer published snapshot (ENCORE_SNAPSHOT_POLL_SECONDS).
+    snapshot_poll_seconds: float = 10.0
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -50,7 +55,7 @@ class Settings:
 
     @property
     def snapshot_dir(self) -> Path:
-        return self.home / "snapshots"
+        return self.snapshot_dir_override or self.home / "snapshots"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -73,6 +78,8 @@ class Settings:
             discord_gateway=_url(environ, "ENCORE_DISCORD_GATEWAY", ("ws://", "wss://")),
             lastfm_api_key=environ.get("LASTFM_API_KEY", "").strip() or None,
             lastfm_api_base=_url(environ, "ENCORE_LASTFM_API_BASE", ("http://", "https://")),
+            snapshot_dir_override=_path(environ, "ENCORE_SNAPSHOT_DIR"),
+            snapshot_poll_seconds=_positive_number(environ, "ENCORE_SNAPSHOT_POLL_SECONDS", 10.0),
         )
 
 

@@ -143,6 +143,17 @@ def snapshot_paths(directory: Path) -> list[Path]:
     return sorted((p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
 
 
+def remove_old_snapshots(directory: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` snapshots; returns what was deleted.
+
+    The newest few stay so that a process still loading the previous one is not cut short.
+    """
+    removed = snapshot_paths(directory)[keep:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
 def load_latest(directory: Path, fingerprint: str | None = None) -> tuple[Snapshot | None, list[str]]:
     """The newest snapshot that loads (and matches `fingerprint`, if given), with why others were skipped."""
     skipped: list[str] = []

@@ -38,7 +38,13 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         embed.add_field(name="Matrix", value=f"{meta.get('users', 0):,} users × {meta.get('artists', 0):,} artists")
         embed.add_field(name="Members", value=f"{counts.get('members', 0):,}")
         embed.add_field(name="Likes", value=f"{counts.get('likes', 0):,}")
-        embed.add_field(name="Refits", value=f"every {models.refit_interval / 60:g} min when something changed")
+        if self.bot.follow_trainer:
+            poll = self.bot.services.settings.snapshot_poll_seconds
+            embed.add_field(name="Refits", value=f"by `encore train`; published snapshots are picked up within {poll:g} s")
+        else:
+            embed.add_field(name="Refits", value=f"every {models.refit_interval / 60:g} min when something changed")
+        if self.bot.shard_count:
+            embed.add_field(name="Shard", value=f"{interaction.guild.shard_id if interaction.guild else 0} of {self.bot.shard_count}")
         if models.last_error:
             embed.add_field(name="Last refit failed", value=models.last_error[:1000], inline=False)
         await reply(interaction, embed=embed, ephemeral=True)
@@ -48,6 +54,13 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         # default_permissions only hides the command; a server can override it, so check here too.
         if not interaction.permissions.manage_guild:
             await reply_error(interaction, "you need the Manage Server permission for that.")
+            return
+        if self.bot.follow_trainer:
+            # A local refit would make this process serve another model than the bot's other shards.
+            await self.bot.services.models.pick_up_published()
+            version = self.bot.services.models.state.snapshot.version
+            await reply(interaction, "This bot's model is refitted by `encore train`, which refits when members' data "
+                                     f"changed; serving the newest published snapshot, `{version}`.", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         started = time.perf_counter()

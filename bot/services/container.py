@@ -33,8 +33,10 @@ class Services:
         await self.store.close()
 
 
-async def build_services(settings: Settings) -> Services:
-    """Load the data, open (and migrate) the store, and serve the newest good snapshot."""
+async def build_services(settings: Settings, follow_trainer: bool = False) -> Services:
+    """Load the data, open (and migrate) the store, and serve the newest good snapshot.
+
+    `follow_trainer`: start from the newest snapshot `encore train` recorded in the store."""
     data_dir = await asyncio.to_thread(resolve_data_dir, settings.lastfm_dir)
     dataset = await asyncio.to_thread(load_hetrec, data_dir)
     catalogue = await asyncio.to_thread(ArtistCatalogue.from_dataset, dataset)
@@ -44,7 +46,7 @@ async def build_services(settings: Settings) -> Services:
             store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
             settings.snapshot_dir, settings.refit_minutes,
         )
-        await models.start()
+        await models.start(published_first=follow_trainer)
     except BaseException:
         await store.close()
         raise

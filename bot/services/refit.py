@@ -3,6 +3,11 @@
 A refit reads every like from the store (on the event loop, the store is async), then builds the
 matrix, fits and saves in a worker thread, so the loop that answers Discord is never blocked. The new
 engine is swapped in by one assignment; a failed refit logs why and leaves the old engine serving.
+
+Two ways to keep the served model fresh:
+- `run`: this process refits itself (the embedded one-process bot, and `encore train`);
+- `follow`: another process (`encore train`) refits and records each snapshot in the store; this one
+  loads every newer recorded snapshot (sharded bots, which must all serve the same model).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from recommender.catalogue import ArtistCatalogue
 from recommender.engine import LIKE_PLAYS, Engine
 from recommender.interactions import Interactions
 from recommender.merge import MemberPlays, merge_members
-from recommender.models.als import ALSConfig, ALSRecommender
-from recommender.snapshot import Snapshot, load_latest, load_snapshot, save_snapshot
+from recommender.models.als import ALSConfig
+from recommender.snapshot import Snapshot, SnapshotError, load_latest, load_snapshot, remove_old_snapshots, save_snapshot
+from recommender.training import ImplicitTrainer, Trainer
 
 from db.store import Store
 
@@ -31,6 +37,8 @@ log = logging.getLogger(__name__)
 #: users), at about half the time. Every COLD_EVERY-th refit starts cold so that no drift piles up.
 WARM_ITERATIONS = 8
 COLD_EVERY = 10
+#: Snapshots kept on disk after a refit (each is a few MB on the Last.fm data; refits run all day).
+KEEP_SNAPSHOTS = 5
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class RefitService:
         like_plays: float = LIKE_PLAYS,
         config: ALSConfig = ALSConfig(),
         warm_iterations: int = WARM_ITERATIONS,
+        trainer: Trainer | None = None,
     ) -> None:
         self.store = store
         self.lastfm = lastfm
@@ -79,7 +88,8 @@ class RefitService:
         self.snapshot_dir = snapshot_dir
         self.refit_interval = refit_minutes * 60.0
         self.like_plays = like_plays
-        self.config = config
+        self.trainer = trainer or ImplicitTrainer(config)
+        self.config = self.trainer.config
         self.warm_iterations = warm_iterations
         self.state: ServingState | None = None
         self.last_refit_at: float | None = None
@@ -87,6 +97,7 @@ class RefitService:
         self.last_timings: RefitTimings | None = None
         self._lock = asyncio.Lock()
         self._catalogue_lock = asyncio.Lock()
+        self._refused_versions: set[str] = set()
 
     @property
     def engine(self) -> Engine:
@@ -96,9 +107,16 @@ class RefitService:
 
     # -- start ----------------------------------------------------------------------------------
 
-    async def start(self) -> ServingState:
-        """Serve the newest good snapshot for this data; fit one only if there is none."""
+    async def start(self, published_first: bool = False) -> ServingState:
+        """Serve the newest good snapshot for this data; fit one only if there is none.
+
+        `published_first`: a process that follows a trainer starts from the newest snapshot the
+        trainer recorded in the store, when it can load one.
+        """
         await asyncio.to_thread(remove_stale_staging, self.snapshot_dir)
+        if published_first and await self.pick_up_published():
+            assert self.state is not None
+            return self.state
         snapshot, skipped = await asyncio.to_thread(load_latest, self.snapshot_dir, self.lastfm_fingerprint)
         for reason in skipped:
             log.warning("skipped a snapshot: %s", reason)
@@ -150,12 +168,8 @@ class RefitService:
         snapshot, build, fit, save = await asyncio.to_thread(self._build_fit_save, likes, revision, new_artists)
         started = time.perf_counter()
         await self._swap(snapshot)
-        await self.store.record_snapshot(
-            version=snapshot.version, path=str(snapshot.path),
-            created_at=datetime.fromisoformat(snapshot.meta["created"]),
-            users=snapshot.meta["users"], artists=snapshot.meta["artists"],
-            interactions=snapshot.meta["interactions"], metrics={"fit_seconds": fit},
-        )
+        await self.publish(snapshot)
+        await asyncio.to_thread(remove_old_snapshots, self.snapshot_dir, KEEP_SNAPSHOTS)
         return RefitTimings(read, build, fit, save, time.perf_counter() - started)
 
     def _build_fit_save(self, likes, revision: int, new_artists: list) -> tuple[Snapshot, float, float, float]:
@@ -173,7 +187,7 @@ class RefitService:
         build = time.perf_counter() - started
         started = time.perf_counter()
         iterations = self.warm_iterations if initial is not None else self.config.iterations
-        model = ALSRecommender(self.config).fit(interactions.plays, initial=initial, iterations=iterations)
+        model = self.trainer.fit(interactions.plays, initial=initial, iterations=iterations)
         fit = time.perf_counter() - started
         started = time.perf_counter()
         meta = {
@@ -182,6 +196,7 @@ class RefitService:
             "members": int(len(set(members.user_ids.tolist()))),
             "member_likes": int(members.user_ids.size),
             "fit_seconds": round(fit, 3),
+            "trainer": self.trainer.name,
             "iterations": iterations,
             "warm_start_from": warm_from.snapshot.version if warm_from else None,
             "warm_chain": (warm_from.snapshot.meta.get("warm_chain", 0) + 1) if warm_from else 0,
@@ -196,7 +211,7 @@ class RefitService:
     def _warm_start_source(self) -> ServingState | None:
         """The served state, if its model can seed this refit (same settings, chain not too long)."""
         state = self.state
-        if state is None or self.warm_iterations <= 0:
+        if state is None or self.warm_iterations <= 0 or not self.trainer.warm_starts:
             return None
         if state.snapshot.model.config != self.config:
             return None
@@ -219,6 +234,62 @@ class RefitService:
         await self.include_artists(snapshot.member_artists)
         engine = Engine(snapshot.model, snapshot.interactions, self.catalogue, self.like_plays)
         self.state = ServingState(engine=engine, snapshot=snapshot)
+
+    async def publish(self, snapshot: Snapshot) -> None:
+        """Record `snapshot` in the store, where processes that follow a trainer find it."""
+        meta = snapshot.meta
+        await self.store.record_snapshot(
+            version=snapshot.version, path=str(snapshot.path),
+            created_at=datetime.fromisoformat(meta["created"]),
+            users=meta["users"], artists=meta["artists"], interactions=meta["interactions"],
+            metrics={key: meta.get(key) for key in ("fit_seconds", "trainer", "data_fingerprint")},
+        )
+
+    # -- following a trainer ----------------------------------------------------------------------
+
+    async def pick_up_published(self) -> bool:
+        """Serve the newest snapshot recorded in the store, if it is newer than the served one.
+
+        A snapshot is looked for under this process's own snapshot folder first (the shared folder may
+        be mounted elsewhere here), then at the path the trainer recorded. One that cannot be loaded,
+        or was fitted on other Last.fm data, is logged once and skipped; the served model stays.
+        """
+        rows = await self.store.snapshots(limit=1)
+        if not rows or rows[0].status != "ready":
+            return False
+        row = rows[0]
+        served = self.state.snapshot.version if self.state else None
+        if served is not None and row.version <= served:
+            return False
+        if row.version in self._refused_versions:
+            return False
+        candidates = [self.snapshot_dir / row.version, Path(row.path)]
+        path = next((p for p in candidates if p.is_dir()), None)
+        try:
+            if path is None:
+                raise SnapshotError(f"snapshot {row.version} is in neither {candidates[0]} nor {candidates[1]}")
+            snapshot = await asyncio.to_thread(load_snapshot, path)
+            if snapshot.meta.get("data_fingerprint") != self.lastfm_fingerprint:
+                raise SnapshotError(f"snapshot {row.version} was fitted on other Last.fm data")
+        except SnapshotError as error:
+            self._refused_versions.add(row.version)
+            log.warning("not serving the published snapshot: %s", error)
+            return False
+        await self._swap(snapshot)
+        log.info("serving the published snapshot %s (trainer %s)", snapshot.version, snapshot.meta.get("trainer", "implicit"))
+        return True
+
+    async def follow(self, stop: asyncio.Event, poll_seconds: float = 10.0) -> None:
+        """Check the store for a newer published snapshot every `poll_seconds` until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.pick_up_published()
+            except Exception:  # noqa: BLE001 - the loop must outlive a bad check (e.g. the database restarting)
+                log.exception("checking for a published snapshot failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+            except asyncio.TimeoutError:
+                pass
 
     # -- loop -----------------------------------------------------------------------------------
 
