@@ -190,3 +190,30 @@ def test_resume_replays_exactly_the_missed_dispatches() -> None:
 
     run(scenario)
 
+
+
+def test_raw_gateway_shards_get_only_their_servers_and_a_bad_shard_is_refused() -> None:
+    async def scenario() -> None:
+        async with emulator_only() as world, aiohttp.ClientSession() as http:
+            emu = world.emulator
+            other = emu.add_guild("Other")
+            while (other.id >> 22) % 2 == (world.guild.id >> 22) % 2:  # snowflakes carry the time
+                other = emu.add_guild("Other")
+            owners = {(g.id >> 22) % 2: g for g in (world.guild, other)}
+            for shard_id in (0, 1):
+                async with http.ws_connect(f"{emu.gateway_url}?v=10&encoding=json") as ws:
+                    await _receive(ws)  # HELLO
+                    await ws.send_json({"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {},
+                                                       "shard": [shard_id, 2]}})
+                    ready = await _receive(ws)
+                    assert ready["d"]["shard"] == [shard_id, 2]
+                    ids = {g["id"] for g in ready["d"]["guilds"]}
+                    assert str(owners[shard_id].id) in ids and str(owners[1 - shard_id].id) not in ids
+                    assert all((int(i) >> 22) % 2 == shard_id for i in ids)
+            async with http.ws_connect(f"{emu.gateway_url}?v=10&encoding=json") as ws:
+                await _receive(ws)
+                await ws.send_json({"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {}, "shard": [2, 2]}})
+                closed = await ws.receive(timeout=5)
+                assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4010
+
+    run(scenario)
