@@ -12,10 +12,14 @@ Definitions (the report states them too):
 - head, mid and tail (Abdollahpouri et al. 2019): artists ranked by training listeners, most first;
   the head is the shortest prefix that together holds 20 % of all (user, artist) listening pairs, the
   tail the artists that together hold the last 20 %, the mid everything in between.
-- long-tail share: share of slots given to artists outside the head (mid or tail).
-- share outside the top fifth: the other common reading of "20 %": share of slots given to artists
-  outside the 20 % of artists with most training listeners. Far stricter here (3,526 artists, down to
-  about 5 listeners each), so it is reported beside the long-tail share, never instead of it.
+- long-tail share: share of slots given to artists outside the most popular 20 % of artists, ranked
+  by training listeners (3,526 of the 17,632 Last.fm artists, down to 3 listeners in each training
+  split). It is how the report reads issue 6's "share of recommended artists outside the most
+  popular 20 % of listening", and the share its target uses.
+- share outside the head: share of slots given to artists outside the head (mid or tail): the other
+  reading of "20 %", by share of listening rather than of artists. The head is only about 74 artists,
+  so this share is high for every model but the most popular one (0.698 for the tutorial's
+  configuration already, so 1.5 times it would exceed 1); it is reported beside the long-tail share.
 """
 
 from __future__ import annotations
@@ -96,10 +100,20 @@ def top_fifth(listeners: np.ndarray, share: float = HEAD_SHARE) -> np.ndarray:
     return top
 
 
-def long_tail_share(recommended: np.ndarray, groups: np.ndarray, k: int = 10) -> float:
-    """Share of slots given to artists outside the head."""
+def share_outside(recommended: np.ndarray, inside: np.ndarray, k: int = 10) -> float:
+    """Share of slots given to artists for which `inside` (one bool per artist column) is False."""
     slots = _slots(recommended, k)
-    return float(np.mean(groups[slots] != 0)) if slots.size else 0.0
+    return float(np.mean(~np.asarray(inside, dtype=bool)[slots])) if slots.size else 0.0
+
+
+def long_tail_share(recommended: np.ndarray, listeners: np.ndarray, k: int = 10) -> float:
+    """Share of slots given to artists outside the 20 % of artists with most listeners."""
+    return share_outside(recommended, top_fifth(listeners), k)
+
+
+def outside_head_share(recommended: np.ndarray, groups: np.ndarray, k: int = 10) -> float:
+    """Share of slots given to artists outside the head (`popularity_groups` 1 or 2)."""
+    return share_outside(recommended, np.asarray(groups) == 0, k)
 
 
 def group_exposure(recommended: np.ndarray, groups: np.ndarray, n_groups: int = 3, k: int = 10) -> np.ndarray:
@@ -117,6 +131,6 @@ def beyond_accuracy(recommended: np.ndarray, listeners: np.ndarray, groups: np.n
         "coverage": catalogue_coverage(recommended, n_items, k),
         "gini": gini_of_exposure(recommended, n_items, k),
         "arp": average_recommendation_popularity(recommended, listeners, k),
-        "long_tail_share": long_tail_share(recommended, groups, k),
-        "outside_top_fifth_share": long_tail_share(recommended, top_fifth(listeners).astype(np.int64) ^ 1, k),
+        "long_tail_share": long_tail_share(recommended, listeners, k),
+        "outside_head_share": outside_head_share(recommended, groups, k),
     } | {f"exposure_{name}": float(share) for name, share in zip(POPULARITY_GROUPS, shares)}

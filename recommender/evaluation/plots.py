@@ -50,46 +50,67 @@ def accuracy(report: dict, directory: Path) -> Path:
 
 
 def trade_off(report: dict, directory: Path) -> Path:
-    """NDCG@10 against long-tail share over the penalties, with the baselines as points."""
+    """NDCG@10 against long-tail share (outside the top fifth of artists) over the penalties, with the
+    baselines as points. The shares run from 0.0001 to 0.5, so the x axis is logarithmic, in percent;
+    a share of 0 (most popular's) is drawn at the axis' left end."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     curve = report["trade_off"]
     penalty = report["target"]["penalty"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2))
-    x = [p["long_tail_share"] for p in curve]
-    left.plot(x, [p["ndcg@10"] for p in curve], "o-", color=ENCORE, label="Encore, penalty λ")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5.4))
+    shares = [p["long_tail_share"] for p in curve] + [r["mean"]["long_tail_share"] for r in report["p1"].values()]
+    floor = 10.0 ** np.floor(np.log10(min([v for v in shares if v > 0], default=1e-4)))
+
+    def share(value: float) -> float:
+        return max(value, floor)
+
+    x = [share(p["long_tail_share"]) for p in curve]
+    left.plot(x, [p["ndcg@10"] for p in curve], "o-", color=ENCORE, label="Encore's ALS, penalty λ")
     right.plot(x, [p["p2_ndcg@10"] for p in curve], "o-", color=ENCORE, label="Encore instant, penalty λ")
-    # Every third λ is labelled: the small ones sit close together.
-    for point in curve[::3] if len(curve) > 6 else curve:
+    # The small λ sit close together (the default's star marks one of them): label the first and
+    # those from 0.7 on.
+    labelled = [p for i, p in enumerate(curve) if i == 0 or p["penalty"] >= 0.7]
+    for point in labelled if len(curve) > 6 else curve:
         for axis, key in ((left, "ndcg@10"), (right, "p2_ndcg@10")):
-            axis.annotate(f"λ={point['penalty']:g}", (point["long_tail_share"], point[key]), textcoords="offset points",
-                          xytext=(4, 5), fontsize=8)
+            axis.annotate(f"λ={point['penalty']:g}", (share(point["long_tail_share"]), point[key]), textcoords="offset points",
+                          xytext=(-6, 7), fontsize=8)
     chosen = next(p for p in curve if p["penalty"] == penalty)
-    left.plot(chosen["long_tail_share"], chosen["ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
-    right.plot(chosen["long_tail_share"], chosen["p2_ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
+    left.plot(share(chosen["long_tail_share"]), chosen["ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
+    right.plot(share(chosen["long_tail_share"]), chosen["p2_ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
     for name, result in report["p1"].items():
         if name.startswith("encore"):
             continue
-        left.plot(result["mean"]["long_tail_share"], result["mean"]["ndcg@10"], "s", color=_colour(name))
-        left.annotate(name, (result["mean"]["long_tail_share"], result["mean"]["ndcg@10"]), textcoords="offset points",
-                      xytext=(6, -3), fontsize=8)
+        value = result["mean"]["long_tail_share"]
+        text = name if value > 0 else f"{name} (0 %, drawn at the edge)"
+        left.plot(share(value), result["mean"]["ndcg@10"], "s" if value > 0 else "<", color=_colour(name))
+        # Labelled on the left, away from the curve's labels (at the edge, on the right).
+        left.annotate(text, (share(value), result["mean"]["ndcg@10"]), textcoords="offset points", fontsize=8, va="center",
+                      xytext=(-7, 0) if value > 0 else (7, 0), ha="right" if value > 0 else "left")
     target = report["target"]
     best = target["best_ndcg@10"]
     left.axhline(0.95 * best, ls="--", lw=1, color="black", label="95 % of Encore's best NDCG@10")
+    right.axhline(0.95 * max(p["p2_ndcg@10"] for p in curve), ls="--", lw=1, color="black", label="95 % of the best")
     tutorial = target["tutorial_long_tail_share"]
-    if target["long_tail_reachable"]:
-        left.axvline(1.5 * tutorial, ls=":", lw=1, color=TUTORIAL, label="1.5 × tutorial's long-tail share")
-    elif tutorial == tutorial:  # not nan: the tutorial was measured
-        left.axvline(tutorial, ls=":", lw=1, color=TUTORIAL, label="tutorial's long-tail share (1.5 × is above 1)")
+    if tutorial == tutorial and tutorial > 0:  # measured, and on the axis
+        for axis in (left, right):
+            axis.axvline(1.5 * tutorial, ls=":", lw=1.2, color=TUTORIAL,
+                         label=f"1.5 × tutorial's long-tail share ({1.5 * tutorial * 100:.2f} %)")
     left.set_title("P1, known users")
     right.set_title(f"P2, new members with {report['p2_trade_off_likes']} likes")
+    percent = FuncFormatter(lambda value, _: f"{value * 100:g} %")
     for axis in (left, right):
-        axis.set_xlabel("long-tail share (slots outside the head)")
+        axis.set_xscale("log")
+        axis.set_xlim(floor * 0.7, 1)
+        axis.xaxis.set_major_locator(LogLocator(base=10))
+        axis.xaxis.set_major_formatter(percent)
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.set_xlabel("long-tail share: slots outside the top 20 % of artists (log scale)")
         axis.set_ylabel("NDCG@10")
-        axis.set_xlim(0, 1)
-        axis.grid(alpha=0.3)
-    left.set_ylim(top=max(p["ndcg@10"] for p in curve) * 1.06)
-    right.set_ylim(top=max(p["p2_ndcg@10"] for p in curve) * 1.04)
+        axis.grid(alpha=0.3, which="both")
+    left.set_ylim(top=max(p["ndcg@10"] for p in curve) * 1.08)
+    right.set_ylim(top=max(p["p2_ndcg@10"] for p in curve) * 1.05)
     for axis in (left, right):
-        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     figure.suptitle("Popularity penalty λ: accuracy against long-tail exposure")
     return _save(figure, directory / "trade_off.png")
 

@@ -14,7 +14,9 @@ from recommender.evaluation.beyond import (
     gini_of_exposure,
     group_exposure,
     long_tail_share,
+    outside_head_share,
     popularity_groups,
+    share_outside,
     top_fifth,
 )
 
@@ -59,11 +61,26 @@ def test_head_includes_the_artist_that_crosses_the_line_and_ties_break_by_column
     assert groups.tolist() == [0, 0, 1, 1, 2]
 
 
-def test_long_tail_share_and_group_exposure() -> None:
+def test_outside_head_share_and_group_exposure() -> None:
     groups = popularity_groups(LISTENERS)
     recommended = np.array([[0, 1], [0, 5]])
-    assert long_tail_share(recommended, groups, k=2) == pytest.approx(0.5)
+    assert outside_head_share(recommended, groups, k=2) == pytest.approx(0.5)
     assert group_exposure(recommended, groups, 3, k=2).tolist() == pytest.approx([0.5, 0.25, 0.25])
+
+
+def test_long_tail_share_counts_slots_outside_the_top_fifth_of_artists_not_the_head() -> None:
+    # 100 listening pairs over ten artists: the head is artist 0 alone (30 % of listening), the top
+    # fifth of artists is artists 0 and 1.
+    listeners = np.array([30, 20, 10, 10, 10, 5, 5, 5, 3, 2])
+    assert np.flatnonzero(popularity_groups(listeners) == 0).tolist() == [0]
+    recommended = np.array([[0, 1, 9], [1, 5, -1]])
+    assert long_tail_share(recommended, listeners, k=2) == pytest.approx(1 / 4)
+    assert outside_head_share(recommended, popularity_groups(listeners), k=2) == pytest.approx(3 / 4)
+    assert long_tail_share(recommended, listeners, k=3) == pytest.approx(2 / 5)  # the pad is no slot
+
+
+def test_share_outside_with_no_slots_is_zero() -> None:
+    assert share_outside(np.full((2, 3), -1), np.zeros(4, dtype=bool), k=3) == 0.0
 
 
 def test_top_fifth_marks_the_most_listened_fifth_of_artists() -> None:
@@ -75,8 +92,9 @@ def test_beyond_accuracy_bundles_every_number() -> None:
     groups = popularity_groups(LISTENERS)
     result = beyond_accuracy(np.array([[0, 1], [0, 5]]), LISTENERS, groups, k=2)
     assert result["coverage"] == pytest.approx(3 / 6)
-    assert result["long_tail_share"] == pytest.approx(0.5)
     # the top fifth of six artists is int(1.2) = 1 artist: artist 0 takes half the slots.
-    assert result["outside_top_fifth_share"] == pytest.approx(0.5)
+    assert result["long_tail_share"] == pytest.approx(0.5)
+    # the head is artist 0 too (50 % of listening).
+    assert result["outside_head_share"] == pytest.approx(0.5)
     assert result["arp"] == pytest.approx(((50 + 20) / 2 + (50 + 5) / 2) / 2)
     assert result["exposure_head"] + result["exposure_mid"] + result["exposure_tail"] == pytest.approx(1.0)

@@ -14,12 +14,14 @@ REDUCED = ReportSettings(seeds=(0,), models=("encore-als", "most-popular", "tuto
 
 def test_choose_penalty_takes_the_most_long_tail_within_the_tolerance() -> None:
     curve = [
-        {"penalty": 0.0, "ndcg@10": 0.30, "p2_ndcg@10": 0.50, "long_tail_share": 0.5},
-        {"penalty": 0.5, "ndcg@10": 0.29, "p2_ndcg@10": 0.48, "long_tail_share": 0.6},
-        {"penalty": 0.7, "ndcg@10": 0.29, "p2_ndcg@10": 0.47, "long_tail_share": 0.7},  # P2 below 95 %
-        {"penalty": 0.9, "ndcg@10": 0.20, "p2_ndcg@10": 0.49, "long_tail_share": 0.9},  # P1 below 95 %
+        {"penalty": 0.0, "ndcg@10": 0.30, "p2_ndcg@10": 0.50, "long_tail_share": 0.005, "outside_head_share": 0.5},
+        {"penalty": 0.3, "ndcg@10": 0.30, "p2_ndcg@10": 0.49, "long_tail_share": 0.008, "outside_head_share": 0.7},
+        {"penalty": 0.5, "ndcg@10": 0.29, "p2_ndcg@10": 0.48, "long_tail_share": 0.010, "outside_head_share": 0.6},
+        {"penalty": 0.7, "ndcg@10": 0.29, "p2_ndcg@10": 0.47, "long_tail_share": 0.030, "outside_head_share": 0.8},  # P2 below 95 %
+        {"penalty": 0.9, "ndcg@10": 0.20, "p2_ndcg@10": 0.49, "long_tail_share": 0.300, "outside_head_share": 0.9},  # P1 below 95 %
     ]
     assert choose_penalty(curve) == 0.5
+    assert choose_penalty(curve, key="outside_head_share") == 0.3
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,8 @@ def test_report_holds_every_section(reduced_reports) -> None:
     report = reduced_reports[0]
     assert set(report["p1"]) == {"encore-als", "most-popular", "tutorial", "encore-debiased"}
     encore = report["p1"]["encore-als"]
-    for key in ("precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "gini", "arp", "long_tail_share", "rmse"):
+    for key in ("precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "gini", "arp", "long_tail_share",
+                "outside_head_share", "top_fifth_artists", "rmse"):
         assert key in encore["mean"], key
     assert "rmse" not in report["p1"]["most-popular"]["mean"]
     for grouping in ("activity", "mainstreaminess"):
@@ -54,8 +57,14 @@ def test_report_holds_every_section(reduced_reports) -> None:
     assert [point["penalty"] for point in report["trade_off"]] == [0.0, 0.6]
     assert set(report["p2"]["models"]) == {"encore-instant", "most-popular", "encore-debiased-instant"}
     assert report["target"]["penalty"] == 0.6
-    # The penalty moves exposure off the head, as it should.
-    assert report["p1"]["encore-debiased"]["mean"]["long_tail_share"] > encore["mean"]["long_tail_share"]
+    # The penalty moves exposure off the head and out of the top fifth of artists, as it should.
+    debiased = report["p1"]["encore-debiased"]["mean"]
+    assert debiased["long_tail_share"] > encore["mean"]["long_tail_share"]
+    assert debiased["outside_head_share"] > encore["mean"]["outside_head_share"]
+    target = report["target"]
+    assert target["long_tail_share"] == debiased["long_tail_share"]
+    assert target["tutorial_long_tail_share"] == report["p1"]["tutorial"]["mean"]["long_tail_share"]
+    assert target["outside_head_share"] == debiased["outside_head_share"]
     assert encore["mean"]["ndcg@10"] > 0.2
 
 
@@ -74,3 +83,4 @@ def test_write_report_renders_markdown_json_and_small_pngs(reduced_reports, tmp_
                     "## Exposure of artists by region"):
         assert heading in markdown
     assert "](trade_off.png)" in markdown
+    assert "| long-tail share | outside head |" in markdown and "**Target** (issue 6)" in markdown
