@@ -8,7 +8,9 @@
 - recommend_p99_ms: Engine.recommend_for_likes for members with fresh likes (10 artists drawn by
   popularity), in process, after a warm-up (target <= 5 ms), with a breakdown of the hot path; with
   the engine's own penalty (0) and, as recommend_p99_ms_bot_default_penalty, with the one the bot
-  passes by default (DEFAULT_POPULARITY_PENALTY);
+  passes by default (DEFAULT_POPULARITY_PENALTY). At this size the engine ranks with the pruned
+  scorer (recommender/pruned_scoring.py); each call alternates with the same call on the dense pass
+  over every artist, reported as recommend.dense_for_comparison (and the two answers compared);
 - peak_rss_mb: the process's peak resident memory (ru_maxrss).
 
 At this size ALS is slow on a small machine, so both fits use `--iterations` (default 5, not
@@ -111,20 +113,34 @@ def bare_fit(weighted, config: ALSConfig, iterations: int) -> float:
     return time.perf_counter() - started
 
 
-def recommend_latency(engine: Engine, like_sets: list[np.ndarray], warmup: int, penalty: float | None) -> list[float]:
-    for liked in like_sets[:warmup]:
-        engine.recommend_for_likes(liked.tolist(), n=10, popularity_penalty=penalty)
-    samples = []
-    for liked in like_sets[warmup:]:
-        started = time.perf_counter()
-        engine.recommend_for_likes(liked.tolist(), n=10, popularity_penalty=penalty)
-        samples.append(time.perf_counter() - started)
-    return samples
+def recommend_latency(engine: Engine, like_sets: list[np.ndarray], warmup: int, penalty: float | None) -> tuple[list[float], list[float], int]:
+    """Seconds per call as the engine serves (pruned scoring at this size) and, alternating call by
+    call, with the dense pass over every artist; and how many calls' answers differ (should be 0)."""
+    served_from = engine.pruned_from_artists
+    samples: dict[str, list[float]] = {"served": [], "dense": []}
+    differ = 0
+    for i, liked in enumerate(like_sets):
+        answers = {}
+        for mode in (("served", "dense") if i % 2 == 0 else ("dense", "served")):
+            engine.pruned_from_artists = served_from if mode == "served" else DENSE
+            started = time.perf_counter()
+            answers[mode] = engine.recommend_for_likes(liked.tolist(), n=10, popularity_penalty=penalty)
+            if i >= warmup:
+                samples[mode].append(time.perf_counter() - started)
+        differ += answers["served"] != answers["dense"]
+    engine.pruned_from_artists = served_from
+    return samples["served"], samples["dense"], differ
+
+
+#: Engine.pruned_from_artists that no catalogue reaches: the dense pass.
+DENSE = 10**12
 
 
 def hot_path_breakdown(engine: Engine, like_sets: list[np.ndarray]) -> dict[str, float]:
-    """Median ms of each step of Engine.recommend_for_likes -> _recommend (penalty 0), in order."""
-    steps: dict[str, list[float]] = {k: [] for k in ("likes_row", "solve_row", "scores_of", "rerank", "top_n", "shares_and_results")}
+    """Median ms of each step of Engine.recommend_for_likes -> _recommend (penalty 0), in order; and,
+    for comparison, of the dense pass's two steps that the pruned scorer replaces."""
+    steps: dict[str, list[float]] = {k: [] for k in ("likes_row", "solve_row", "pruned_top_n", "shares_and_results",
+                                                     "dense_scores_of", "dense_rerank_top_n")}
     model = engine.model
     for liked in like_sets:
         t0 = time.perf_counter()
@@ -132,21 +148,25 @@ def hot_path_breakdown(engine: Engine, like_sets: list[np.ndarray]) -> dict[str,
         t1 = time.perf_counter()
         solved = model.solve_row(row)
         t2 = time.perf_counter()
-        scores = model.scores_of(solved)
+        pruned = engine._pruned_top(solved, row, 10, None)
         t3 = time.perf_counter()
-        order_by = engine._ranking_scores(scores, None)
-        t4 = time.perf_counter()
-        ids, _ = top_n(order_by, 10, exclude=row)
-        t5 = time.perf_counter()
-        found = ids[0][ids[0] >= 0]
-        reasons, shares = model.shares(solved, found)
+        found = pruned.columns if pruned is not None else np.empty(0, dtype=np.int64)
+        reasons, _ = model.shares(solved, found)
         [engine._artist(int(c)) for c in found]
         [engine._artist(int(c)) for c in reasons]
+        t4 = time.perf_counter()
+        scores = model.scores_of(solved)
+        t5 = time.perf_counter()
+        top_n(engine._ranking_scores(scores, None), 10, exclude=row)
         t6 = time.perf_counter()
         for key, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            value_list = steps[key]
-            value_list.append(value)
+            steps[key].append(value)
     return {key: round(statistics.median(values) * 1e3, 4) for key, values in steps.items()}
+
+
+def uses_pruned_scoring(engine: Engine) -> bool:
+    """Whether the engine ranks with the pruned scorer (False: the dense pass, e.g. an unchecked BLAS)."""
+    return engine.model.n_items >= engine.pruned_from_artists and engine._pruned is not None
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> dict:
@@ -190,12 +210,15 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
                                 dict(zip(snapshot.interactions.artist_ids.tolist(), listener_counts(snapshot.interactions.plays).astype(int).tolist())))
     engine = Engine(snapshot.model, snapshot.interactions, catalogue)
     engine_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    engine.prepare()  # the pruned scorer, which the first request would otherwise build
+    prepare_seconds = time.perf_counter() - started
 
     rng = np.random.default_rng(args.seed + 2)
     like_sets = [draw_distinct(rng, popularity, lastfm.artist_ids, args.likes_per_call)
                  for _ in range(args.warmup + args.calls)]
-    plain = recommend_latency(engine, like_sets, args.warmup, None)
-    penalised = recommend_latency(engine, like_sets, args.warmup, DEFAULT_POPULARITY_PENALTY)
+    plain, plain_dense, plain_differ = recommend_latency(engine, like_sets, args.warmup, None)
+    penalised, penalised_dense, penalised_differ = recommend_latency(engine, like_sets, args.warmup, DEFAULT_POPULARITY_PENALTY)
     breakdown = hot_path_breakdown(engine, like_sets[args.warmup:])
 
     bare = statistics.median(bare_runs)
@@ -233,6 +256,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         "snapshot_load_runs": load_runs,
         "snapshot_megabytes": round(snapshot_bytes / 2**20, 1),
         "engine_build_seconds": round(engine_seconds, 3),
+        "engine_prepare_seconds": round(prepare_seconds, 3),
         "recommend": {
             "calls": args.calls, "warmup": args.warmup, "likes_per_call": args.likes_per_call, "n": 10,
             "p50_ms": round(percentile_ms(plain, 50), 3), "p90_ms": round(percentile_ms(plain, 90), 3),
@@ -243,6 +267,13 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
                 "p50_ms": round(percentile_ms(penalised, 50), 3), "p99_ms": round(percentile_ms(penalised, 99), 3),
             },
             "hot_path_median_ms": breakdown,
+            "pruned_scoring": uses_pruned_scoring(engine),
+            "dense_for_comparison": {
+                "p50_ms": round(percentile_ms(plain_dense, 50), 3), "p99_ms": round(percentile_ms(plain_dense, 99), 3),
+                "with_popularity_penalty": {"p50_ms": round(percentile_ms(penalised_dense, 50), 3),
+                                            "p99_ms": round(percentile_ms(penalised_dense, 99), 3)},
+                "calls_that_differ": plain_differ + penalised_differ,
+            },
         },
         "recommend_p50_ms": round(percentile_ms(plain, 50), 3),
         "recommend_p99_ms": round(percentile_ms(plain, 99), 3),
@@ -286,6 +317,9 @@ def main() -> None:
           f"{result['refit_seconds']['total']:.1f} s, {result['als']['iterations']} iterations); snapshot load "
           f"{result['snapshot_load_seconds']:.2f} s; recommend p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms; "
           f"peak RSS {result['peak_rss_mb']:.0f} MB")
+    dense = r["dense_for_comparison"]
+    print(f"dense pass over every artist, alternating: p50 {dense['p50_ms']:.2f} ms, p99 {dense['p99_ms']:.2f} ms; "
+          f"calls whose answers differ: {dense['calls_that_differ']}")
     print("hot path (median ms):", r["hot_path_median_ms"])
 
 

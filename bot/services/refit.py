@@ -233,6 +233,8 @@ class RefitService:
     async def _swap(self, snapshot: Snapshot) -> None:
         await self.include_artists(snapshot.member_artists)
         engine = Engine(snapshot.model, snapshot.interactions, self.catalogue, self.like_plays)
+        # Off the event loop: what the first request would otherwise build (the pruned scorer).
+        await asyncio.to_thread(engine.prepare)
         self.state = ServingState(engine=engine, snapshot=snapshot)
 
     async def publish(self, snapshot: Snapshot) -> None:

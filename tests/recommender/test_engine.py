@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.engine import LIKE_PLAYS, MAX_RESULTS, Engine, EngineError, Explanation
+from recommender.engine import (
+    LIKE_PLAYS,
+    MAX_RESULTS,
+    PRUNED_FROM_ARTISTS,
+    Engine,
+    EngineError,
+    Explanation,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -210,3 +217,32 @@ def test_recommend_for_rows_matches_one_at_a_time(lastfm_engine: Engine, ids: di
     for likes, results in zip(members, batched, strict=True):
         single = lastfm_engine.recommend_for_likes(likes, 5)
         assert [r.artist for r in results] == [r.artist for r in single]
+
+
+def test_pruned_scoring_recommends_what_scoring_every_artist_does(lastfm_engine: Engine) -> None:
+    """At the real data's 17,632 artists the engine ranks with the pruned scorer; the dense pass over
+    every artist gives the same artists, order, scores and reasons."""
+    engine = lastfm_engine
+    assert engine.model.n_items >= engine.pruned_from_artists
+    rng = np.random.default_rng(0)
+    listeners = np.diff(engine.interactions.plays.tocsc().indptr).astype(np.float64)
+    users = [str(k) for k in engine.interactions.user_keys[::190]]
+    engine.pruned_from_artists = 0
+    try:
+        for penalty in (None, 0.5, 2.0):
+            for _ in range(20):
+                liked = rng.choice(engine.interactions.artist_ids, size=int(rng.integers(1, 20)), replace=False,
+                                   p=listeners / listeners.sum()).tolist()
+                row = engine.likes_row(liked)
+                assert engine._pruned_top(engine.model.solve_row(row), row, 10, penalty) is not None
+                pruned = engine.recommend_for_likes(liked, 10, popularity_penalty=penalty)
+                engine.pruned_from_artists = 10**12
+                assert engine.recommend_for_likes(liked, 10, popularity_penalty=penalty) == pruned
+                engine.pruned_from_artists = 0
+        for user in users:
+            pruned = engine.recommend_for_user(user, 25)
+            engine.pruned_from_artists = 10**12
+            assert engine.recommend_for_user(user, 25) == pruned
+            engine.pruned_from_artists = 0
+    finally:
+        engine.pruned_from_artists = PRUNED_FROM_ARTISTS
