@@ -25,3 +25,20 @@ def lastfm_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return directory
+
+
+@pytest.fixture(scope="session")
+def spark_als():
+    """recommender.models.spark_als, which needs the optional `spark` extra: pyspark and a Java runtime.
+
+    Without them the Spark tests skip, saying what is missing; under CI=true that is a failure, as for
+    the data set: CI must run them.
+    """
+    try:
+        import recommender.models.spark_als as module
+    except ImportError as error:
+        message = f"Spark is not available here: {error}. The Spark tests need pip install -e '.[spark]' and Java 17+"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return module

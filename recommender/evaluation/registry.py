@@ -8,6 +8,16 @@ from recommender.models import ALSConfig, ALSRecommender, BPRRecommender, ItemKN
 from recommender.models.als import LOG_CONFIG, TUTORIAL_CONFIG
 from recommender.models.listener_blend import ListenerBlend
 
+
+def _spark_als() -> Recommender:
+    """Encore's ALS trained by Spark MLlib; only with the `spark` extra (pyspark and Java) installed."""
+    try:
+        from recommender.models.spark_als import SparkFittedALS
+    except ImportError as error:
+        raise ValueError(f"encore-spark needs the spark extra: pip install 'encore[spark]' ({error})") from None
+    return SparkFittedALS(ALSConfig())
+
+
 #: What serves Discord members, who arrive with a few likes: ALS alone (P2 and P3 measure it).
 MEMBER_MODEL = "encore-als"
 
@@ -19,6 +29,8 @@ MODEL_FACTORIES: dict[str, Callable[[], Recommender]] = {
     "item-knn": ItemKNNRecommender,
     "bpr": BPRRecommender,
     "als-log": lambda: ALSRecommender(LOG_CONFIG),
+    # Not in P1's default models: it needs the optional Spark extra.
+    "encore-spark": _spark_als,
 }
 
 MODEL_DESCRIPTIONS = {
@@ -29,6 +41,7 @@ MODEL_DESCRIPTIONS = {
     "item-knn": "item-kNN, cosine, K=100, binary",
     "bpr": "BPR, 64 factors, 100 iterations, binary",
     "als-log": "ALS on log(1+plays), implicit's defaults (100 factors, reg 0.01, 15 iterations)",
+    "encore-spark": "encore-als's configuration trained by Spark MLlib's ALS (recommender/models/spark_als.py)",
 }
 
 

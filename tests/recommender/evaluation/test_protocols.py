@@ -181,7 +181,8 @@ def test_evaluate_p2_reports_every_model_and_like_count() -> None:
 
 
 def test_registry_builds_every_p1_model_and_describes_it() -> None:
-    assert set(P1_MODELS) == set(MODEL_FACTORIES) == set(MODEL_DESCRIPTIONS)
+    # encore-spark is registered but left out of P1's default run: it needs the optional Spark extra.
+    assert set(P1_MODELS) | {"encore-spark"} == set(MODEL_FACTORIES) == set(MODEL_DESCRIPTIONS)
     for name in P1_MODELS:
         first, second = make_model(name), make_model(name)
         assert first is not second, "each call builds a fresh, unfitted model"
