@@ -40,6 +40,8 @@ bench: install
 	$(BIN)/python benchmarks/social.py
 	$(BIN)/encore evaluate --report benchmarks/results/report --seeds 0 1 2
 	$(BIN)/python benchmarks/scale_360k.py
+	$(BIN)/python benchmarks/pruned_scoring.py --data 2k
+	$(BIN)/python benchmarks/spark_p1.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

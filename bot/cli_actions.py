@@ -104,10 +104,7 @@ def _trainer(engine: str) -> Trainer:
 
 
 async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: ArtistCatalogue, trainer: Trainer):
-    try:
-        store = await open_store(settings.database_url, catalogue)
-    except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+    store = await _open_store(settings, catalogue)
     try:
         service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes,
                                trainer=trainer)
@@ -120,6 +117,13 @@ async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: Artist
         return timings, service.state.snapshot
     finally:
         await store.close()
+
+
+async def _open_store(settings: Settings, catalogue: ArtistCatalogue):
+    try:
+        return await open_store(settings.database_url, catalogue)
+    except (SQLAlchemyError, OSError) as error:
+        raise database_error(settings, error) from None
 
 
 def _read_user_ids(path: Path) -> list[int]:
@@ -382,9 +386,13 @@ def database(args: argparse.Namespace, settings: Settings) -> int:
             upgrade(settings.database_url)
         revision = current_revision(settings.database_url)
     except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+        raise database_error(settings, error) from None
     print(f"{redact_url(settings.database_url)}: schema revision {revision or 'none (run encore db upgrade)'}")
     return 0
+
+
+def database_error(settings: Settings, error: Exception) -> UserFacingError:
+    return UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}")
 
 
 def _first_line(error: Exception) -> str:
@@ -451,7 +459,7 @@ async def _serve(settings: Settings, token: str, start_logging, sharding: Shardi
     except DataError as error:
         raise UserFacingError(str(error)) from None
     except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+        raise database_error(settings, error) from None
     if sharding is not None:
         bot: EncoreBot | ShardedEncoreBot = ShardedEncoreBot(
             services, shard_ids=sharding.shard_ids, shard_count=sharding.shard_count, follow_trainer=True)
@@ -492,10 +500,7 @@ async def _train(settings: Settings, trainer: Trainer, lastfm, fingerprint: str,
     import logging
     import signal
 
-    try:
-        store = await open_store(settings.database_url, catalogue)
-    except (SQLAlchemyError, OSError) as error:
-        raise UserFacingError(f"cannot open the database {redact_url(settings.database_url)}: {_first_line(error)}") from None
+    store = await _open_store(settings, catalogue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
