@@ -94,6 +94,26 @@ class LoopThread:
             self.loop.close()
 
 
+@contextlib.contextmanager
+def emulator_in_a_thread(name: str) -> Iterator[tuple[LoopThread, DiscordEmulator]]:
+    """A started emulator on its own loop thread, for bots that run as subprocesses; stopped after."""
+    loop = LoopThread(name)
+    try:
+
+        async def start() -> DiscordEmulator:
+            emulator = DiscordEmulator()
+            await emulator.start()
+            return emulator
+
+        emulator = loop.run(start(), 30)
+        try:
+            yield loop, emulator
+        finally:
+            loop.run(emulator.stop(), 30)
+    finally:
+        loop.close()
+
+
 # -- what the bot logs -----------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from bot.emulator import DiscordEmulator, Guild, Member
 from bot.emulator.state import Channel
 from tests.support import encore_command, encore_env, throwaway_database
 
-from .conftest import LoopThread, answered
+from .conftest import LoopThread, answered, emulator_in_a_thread
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,24 +52,15 @@ class Emulated:
 
 @pytest.fixture(scope="module")
 def emulated() -> Iterator[Emulated]:
-    loop = LoopThread("encore-run-emulator")
+    with emulator_in_a_thread("encore-run-emulator") as (loop, emulator):
 
-    async def start() -> Emulated:
-        emulator = DiscordEmulator()
-        await emulator.start()
-        guild = emulator.add_guild("Encore Run")
-        channel = emulator.add_text_channel(guild, "music")
-        member = emulator.add_member(guild, "operator")
-        return Emulated(loop, emulator, guild, channel, member)
+        async def populate() -> Emulated:
+            guild = emulator.add_guild("Encore Run")
+            channel = emulator.add_text_channel(guild, "music")
+            member = emulator.add_member(guild, "operator")
+            return Emulated(loop, emulator, guild, channel, member)
 
-    try:
-        world = loop.run(start(), 30)
-        try:
-            yield world
-        finally:
-            loop.run(world.emulator.stop(), 30)
-    finally:
-        loop.close()
+        yield loop.run(populate(), 10)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from db.engine import create_engine
 from db.store import Store
 from tests.support import encore_command, encore_env, throwaway_database
 
-from .conftest import LoopThread, answered, button, text_of
+from .conftest import LoopThread, answered, button, emulator_in_a_thread, text_of
 
 pytestmark = [
     pytest.mark.slow,
@@ -99,29 +99,20 @@ class World:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    loop = LoopThread("encore-shards-emulator")
+    with emulator_in_a_thread("encore-shards-emulator") as (loop, emulator):
 
-    async def start() -> World:
-        emulator = DiscordEmulator()
-        await emulator.start()
-        by_shard: dict[int, Guild] = {}
-        # Snowflakes carry the time, so servers made a moment apart land on either shard.
-        while len(by_shard) < SHARD_COUNT:
-            guild = emulator.add_guild(f"Encore shard test {len(by_shard)}")
-            by_shard.setdefault(shard_of(guild), guild)
-            await asyncio.sleep(0.003)
-        guilds = [by_shard[i] for i in range(SHARD_COUNT)]
-        channels = [emulator.add_text_channel(g, "music") for g in guilds]
-        return World(loop, emulator, guilds, channels)
+        async def populate() -> World:
+            by_shard: dict[int, Guild] = {}
+            # Snowflakes carry the time, so servers made a moment apart land on either shard.
+            while len(by_shard) < SHARD_COUNT:
+                guild = emulator.add_guild(f"Encore shard test {len(by_shard)}")
+                by_shard.setdefault(shard_of(guild), guild)
+                await asyncio.sleep(0.003)
+            guilds = [by_shard[i] for i in range(SHARD_COUNT)]
+            channels = [emulator.add_text_channel(g, "music") for g in guilds]
+            return World(loop, emulator, guilds, channels)
 
-    try:
-        world = loop.run(start(), 30)
-        try:
-            yield world
-        finally:
-            loop.run(world.emulator.stop(), 30)
-    finally:
-        loop.close()
+        yield loop.run(populate(), 10)
 
 
 @dataclass
