@@ -67,18 +67,25 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
     artists = list(catalogue)
     weights = np.array([a.listeners for a in artists], dtype=float) + 1.0
     rng = np.random.default_rng(0)
-    pairs = [(member.id, int(artists[i].artist_id)) for member in people
-             for i in rng.choice(len(artists), size=5, replace=False, p=weights / weights.sum())]
+    pairs = [
+        (member.id, int(artists[i].artist_id))
+        for member in people
+        for i in rng.choice(len(artists), size=5, replace=False, p=weights / weights.sum())
+    ]
     store = await open_store(settings.database_url, catalogue)
     await store.import_likes(pairs)
     await store.close()
 
     env = os.environ | {
-        "ENCORE_HOME": str(home), "DISCORD_TOKEN": TOKEN, "OPENBLAS_NUM_THREADS": "1",
-        "ENCORE_DISCORD_API_BASE": emulator.api_base, "ENCORE_DISCORD_GATEWAY": emulator.gateway_url,
+        "ENCORE_HOME": str(home),
+        "DISCORD_TOKEN": TOKEN,
+        "OPENBLAS_NUM_THREADS": "1",
+        "ENCORE_DISCORD_API_BASE": emulator.api_base,
+        "ENCORE_DISCORD_GATEWAY": emulator.gateway_url,
     }
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=open(home / "bot.log", "w"))
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=open(home / "bot.log", "w")
+    )
     try:
         deadline = time.monotonic() + 180
         while not any(c["name"] == "recommend" for c in emulator.commands(None) + emulator.commands(guild)):
@@ -88,9 +95,14 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
         await asyncio.sleep(1.0)  # let the bot finish GUILD_CREATE handling
         # Warm-up, not counted: the first answers pay for first database connections and first calls.
         for i in range(warmup):
-            record = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop))
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop))
+            record = await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(
+                    emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop
+                )
+            )
+            await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop)
+            )
 
         submitted = []
 
@@ -100,8 +112,11 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
                 delay = start + i / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                submitted.append(asyncio.run_coroutine_threadsafe(
-                    emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop))
+                submitted.append(
+                    asyncio.run_coroutine_threadsafe(
+                        emulator.invoke(guild, channel, people[i % members], "recommend", {"count": 10}), emulator_loop
+                    )
+                )
 
         # This process plays Discord and holds the clock. Its own garbage collector, walking every
         # recorded request, stopped the emulator for 50-140 ms now and then, and those pauses were
@@ -118,7 +133,9 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
         async def settle(future) -> float | None:
             record = await asyncio.wrap_future(future)
             try:
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop))
+                await asyncio.wrap_future(
+                    asyncio.run_coroutine_threadsafe(record.wait_for_callback(timeout=10), emulator_loop)
+                )
             except Exception:  # noqa: BLE001 - a lost interaction is counted, not raised
                 return None
             return record.latency
@@ -141,7 +158,7 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
     return {
         "benchmark": "interactions",
         "what": "/recommend count:10 to a real `encore run` process through the local Discord emulator: "
-                "INTERACTION_CREATE dispatched -> first callback received",
+        "INTERACTION_CREATE dispatched -> first callback received",
         "members": members,
         "interactions": interactions,
         "warmup_interactions_not_counted": warmup,
@@ -177,21 +194,32 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="encore-bench-") as home:
             runs.append(asyncio.run(run(args.members, args.interactions, args.rate, Path(home), args.warmup)))
     result = dict(runs[-1])
-    for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "achieved_rate_per_second", "bot_cpu_ms_per_interaction"):
+    for key in (
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "max_ms",
+        "mean_ms",
+        "achieved_rate_per_second",
+        "bot_cpu_ms_per_interaction",
+    ):
         result[key] = statistics.median(r[key] for r in runs)
     result["lost"] = sum(r["lost"] for r in runs)
     result["answered"] = sum(r["answered"] for r in runs)
     result["interactions"] = args.interactions * args.runs
     result["runs"] = args.runs
     result["aggregation"] = "latency figures are medians over the runs; answered/lost are totals"
-    result["per_run"] = [{k: r[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "lost", "bot_cpu_ms_per_interaction")}
-                         for r in runs]
+    result["per_run"] = [
+        {k: r[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "lost", "bot_cpu_ms_per_interaction")} for r in runs
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     each = ", ".join(f"{r['p99_ms']:.0f}" for r in runs)
-    print(f"{result['answered']}/{result['interactions']} answered ({result['lost']} lost) over {args.runs} runs at "
-          f"{result['achieved_rate_per_second']:.0f}/s: median p50 {result['p50_ms']:.1f} ms, "
-          f"median p99 {result['p99_ms']:.1f} ms (each run: {each} ms)")
+    print(
+        f"{result['answered']}/{result['interactions']} answered ({result['lost']} lost) over {args.runs} runs at "
+        f"{result['achieved_rate_per_second']:.0f}/s: median p50 {result['p50_ms']:.1f} ms, "
+        f"median p99 {result['p99_ms']:.1f} ms (each run: {each} ms)"
+    )
 
 
 if __name__ == "__main__":

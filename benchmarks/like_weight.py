@@ -32,10 +32,15 @@ def main() -> None:
     sweep = {}
     for value in args.values:
         models = evaluate_p2(plays, args.seeds, value, like_counts=(5,))["models"]
-        sweep[str(value)] = {name: {m: by_k["k5"][m] for m in ("ndcg@10", "recall@10")} for name, by_k in models.items()}
+        sweep[str(value)] = {
+            name: {m: by_k["k5"][m] for m in ("ndcg@10", "recall@10")} for name, by_k in models.items()
+        }
         row = sweep[str(value)]
-        print(f"like = {value:>6g} plays: instant NDCG@10 {row['encore-instant']['ndcg@10']:.4f}, "
-              f"refit {row['encore-refit']['ndcg@10']:.4f}", flush=True)
+        print(
+            f"like = {value:>6g} plays: instant NDCG@10 {row['encore-instant']['ndcg@10']:.4f}, "
+            f"refit {row['encore-refit']['ndcg@10']:.4f}",
+            flush=True,
+        )
     result = {"protocol": "p2", "likes": 5, "seeds": args.seeds, "chosen_like_plays": LIKE_PLAYS, "sweep": sweep}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -28,7 +28,7 @@ from recommender.interactions import LASTFM_USER_PREFIX, Interactions
 
 def run_seed(seed: int, k: int, interactions: Interactions, catalogue: ArtistCatalogue, workdir: Path) -> dict:
     split = new_member_split(interactions.plays, seed, like_counts=(k,))
-    held_out_ids = [key[len(LASTFM_USER_PREFIX):] for key in interactions.user_keys[split.held_out]]
+    held_out_ids = [key[len(LASTFM_USER_PREFIX) :] for key in interactions.user_keys[split.held_out]]
     (workdir / "exclude.txt").write_text("\n".join(held_out_ids) + "\n", encoding="utf-8")
     with open(workdir / "batch.jsonl", "w", encoding="utf-8") as batch:
         for member, likes in enumerate(split.likes[k]):
@@ -36,15 +36,25 @@ def run_seed(seed: int, k: int, interactions: Interactions, catalogue: ArtistCat
             batch.write(json.dumps({"id": member, "likes": names}, ensure_ascii=False) + "\n")
     env = os.environ | {"ENCORE_HOME": str(workdir / f"home-{seed}"), "OPENBLAS_NUM_THREADS": "1"}
     encore = [sys.executable, "-m", "bot.cli"]
-    subprocess.run(encore + ["fit", "--exclude-users", str(workdir / "exclude.txt")], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        encore + ["fit", "--exclude-users", str(workdir / "exclude.txt")],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     output = subprocess.run(
         encore + ["recommend", "--batch", str(workdir / "batch.jsonl"), "-n", "10", "--json"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
     recommended = np.full((len(split.likes[k]), 10), -1, dtype=np.int64)
     for line in output:
         answer = json.loads(line)
-        columns = [interactions.artist_column(catalogue.lookup(r["artist"]).artist_id) for r in answer["recommendations"]]
+        columns = [
+            interactions.artist_column(catalogue.lookup(r["artist"]).artist_id) for r in answer["recommendations"]
+        ]
         recommended[answer["id"], : len(columns)] = columns
     return ranking_metrics(recommended, split.truth[k], 10) | {"seed": seed, "members": len(split.likes[k])}
 
@@ -73,8 +83,10 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(f"P2 k={args.likes} through encore recommend --batch: NDCG@10 {summary['ndcg@10']:.4f}, "
-          f"recall@10 {summary['recall@10']:.4f} (seeds {' '.join(map(str, args.seeds))})")
+    print(
+        f"P2 k={args.likes} through encore recommend --batch: NDCG@10 {summary['ndcg@10']:.4f}, "
+        f"recall@10 {summary['recall@10']:.4f} (seeds {' '.join(map(str, args.seeds))})"
+    )
 
 
 if __name__ == "__main__":

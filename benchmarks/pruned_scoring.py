@@ -69,13 +69,22 @@ def engine_360k(args: argparse.Namespace) -> Engine:
         likes = member_likes(listener_counts(lastfm.plays), lastfm.artist_ids, 10_000, 20, 200, args.seed + 1)
         interactions = merge_members(lastfm, MemberPlays.from_likes(likes, LIKE_PLAYS))
         del lastfm
-        print(f"fitting {interactions.shape[0]:,} x {interactions.shape[1]:,} ({args.iterations} iterations)", flush=True)
+        print(
+            f"fitting {interactions.shape[0]:,} x {interactions.shape[1]:,} ({args.iterations} iterations)", flush=True
+        )
         model = ALSRecommender(ALSConfig()).fit(interactions.plays, iterations=args.iterations)
         if args.save_snapshot:
-            print("saved", save_snapshot(args.save_snapshot, model, interactions, {"iterations": args.iterations, "benchmark": "scale-360k"}))
+            print(
+                "saved",
+                save_snapshot(
+                    args.save_snapshot, model, interactions, {"iterations": args.iterations, "benchmark": "scale-360k"}
+                ),
+            )
     ids = interactions.artist_ids.tolist()
-    catalogue = ArtistCatalogue(pd.DataFrame([(int(a), artist_name(a)) for a in ids], columns=["artist_id", "name"]),
-                                dict(zip(ids, listener_counts(interactions.plays).astype(int).tolist())))
+    catalogue = ArtistCatalogue(
+        pd.DataFrame([(int(a), artist_name(a)) for a in ids], columns=["artist_id", "name"]),
+        dict(zip(ids, listener_counts(interactions.plays).astype(int).tolist())),
+    )
     return Engine(model, interactions, catalogue)
 
 
@@ -86,7 +95,7 @@ def compare(engine: Engine, like_sets: list[list[int]], warmup: int, penalty: fl
     differ = 0
     for i, liked in enumerate(like_sets):
         answers = {}
-        for mode in (("dense", "pruned") if i % 2 else ("pruned", "dense")):
+        for mode in ("dense", "pruned") if i % 2 else ("pruned", "dense"):
             engine.pruned_from_artists = DENSE if mode == "dense" else 0
             started, started_cpu = time.perf_counter(), time.thread_time()
             answers[mode] = engine.recommend_for_likes(liked, n=n, popularity_penalty=penalty)
@@ -98,8 +107,12 @@ def compare(engine: Engine, like_sets: list[list[int]], warmup: int, penalty: fl
 
     def summary(samples: list[float]) -> dict:
         ms = np.array(samples) * 1e3
-        return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p90_ms": round(float(np.percentile(ms, 90)), 3),
-                "p99_ms": round(float(np.percentile(ms, 99)), 3), "mean_ms": round(float(ms.mean()), 3)}
+        return {
+            "p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p90_ms": round(float(np.percentile(ms, 90)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "mean_ms": round(float(ms.mean()), 3),
+        }
 
     return {
         "penalty": 0.0 if penalty is None else penalty,
@@ -113,7 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", choices=("2k", "360k"), default="2k")
     parser.add_argument("--snapshot", type=Path, default=None, help="360k: load this snapshot instead of fitting")
-    parser.add_argument("--save-snapshot", type=Path, default=None, help="360k: save the fitted model under this folder")
+    parser.add_argument(
+        "--save-snapshot", type=Path, default=None, help="360k: save the fitted model under this folder"
+    )
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calls", type=int, default=1000)
@@ -130,8 +145,10 @@ def main() -> None:
     prepare_seconds = time.perf_counter() - started
     popularity = listener_counts(engine.interactions.plays)
     rng = np.random.default_rng(args.seed + 2)
-    like_sets = [draw_distinct(rng, popularity, engine.interactions.artist_ids, args.likes).tolist()
-                 for _ in range(args.warmup + args.calls)]
+    like_sets = [
+        draw_distinct(rng, popularity, engine.interactions.artist_ids, args.likes).tolist()
+        for _ in range(args.warmup + args.calls)
+    ]
     result = {
         "benchmark": "pruned-scoring",
         "what": "Engine.recommend_for_likes, dense pass vs pruned scoring, alternating call by call in one process",
@@ -140,21 +157,36 @@ def main() -> None:
         "als_iterations": engine.model.config.iterations if args.data == "2k" else args.iterations,
         "from_snapshot": args.snapshot is not None,
         "factors": int(engine.model.config.factors),
-        "calls": args.calls, "warmup": args.warmup, "likes_per_call": args.likes, "n": args.n,
+        "calls": args.calls,
+        "warmup": args.warmup,
+        "likes_per_call": args.likes,
+        "n": args.n,
         "prepare_seconds": round(prepare_seconds, 3),
         "pruned_available": engine._pruned is not None,
         "pruned_from_artists": PRUNED_FROM_ARTISTS,
-        "runs": [compare(engine, like_sets, args.warmup, penalty, args.n) for penalty in (None, DEFAULT_POPULARITY_PENALTY)],
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-                    "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "load_average": os.getloadavg()},
+        "runs": [
+            compare(engine, like_sets, args.warmup, penalty, args.n) for penalty in (None, DEFAULT_POPULARITY_PENALTY)
+        ],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "load_average": os.getloadavg(),
+        },
     }
     out = args.out or Path(__file__).parent / "results" / f"pruned-scoring-{args.data}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for run in result["runs"]:
-        print(f"penalty {run['penalty']}: differ {run['calls_that_differ']}; "
-              + "; ".join(f"{kind} {mode} p50 {s['p50_ms']:.3f} p99 {s['p99_ms']:.3f} ms"
-                          for kind in ("wall", "thread_cpu") for mode, s in run[kind].items()))
+        print(
+            f"penalty {run['penalty']}: differ {run['calls_that_differ']}; "
+            + "; ".join(
+                f"{kind} {mode} p50 {s['p50_ms']:.3f} p99 {s['p99_ms']:.3f} ms"
+                for kind in ("wall", "thread_cpu")
+                for mode, s in run[kind].items()
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ async def measure(members: int, per_member: int, runs: int, workdir: Path) -> di
         started = time.perf_counter()
         added = await store.import_likes(synthetic_likes(catalogue, members, per_member))
         insert_seconds = time.perf_counter() - started
-        service = RefitService(store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, workdir / "snapshots")
+        service = RefitService(
+            store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, workdir / "snapshots"
+        )
         timings = []
         for _ in range(runs + 1):
             result = await service.refit()
@@ -81,7 +83,11 @@ async def measure(members: int, per_member: int, runs: int, workdir: Path) -> di
         "all_runs": timings,
         "setup_insert_seconds": insert_seconds,
         "target_median_total_seconds": 5.0,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        },
     }
 
 
@@ -99,9 +105,11 @@ def main() -> None:
     m = result["median_seconds"]
     cold = result["cold_seconds"]
     print(f"first (cold) refit {cold['total']:.2f} s (fit {cold['fit']:.2f})")
-    print(f"periodic refit of {result['matrix']['users']:,} users x {result['matrix']['artists']:,} artists: median "
-          f"{m['total']:.2f} s (read {m['read']:.2f}, build {m['build']:.2f}, fit {m['fit']:.2f}, "
-          f"save {m['save']:.2f}, swap {m['swap']:.2f}) over {result['runs']} runs")
+    print(
+        f"periodic refit of {result['matrix']['users']:,} users x {result['matrix']['artists']:,} artists: median "
+        f"{m['total']:.2f} s (read {m['read']:.2f}, build {m['build']:.2f}, fit {m['fit']:.2f}, "
+        f"save {m['save']:.2f}, swap {m['swap']:.2f}) over {result['runs']} runs"
+    )
 
 
 if __name__ == "__main__":

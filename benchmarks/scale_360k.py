@@ -53,8 +53,9 @@ FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
 FIRST_NEW_ARTIST_ID = 50_000_000  # artists only members know
 
 
-def member_likes(popularity: np.ndarray, artist_ids: np.ndarray, members: int, per_member: int,
-                 new_artists: int, seed: int) -> list[tuple[int, int, str, float | None]]:
+def member_likes(
+    popularity: np.ndarray, artist_ids: np.ndarray, members: int, per_member: int, new_artists: int, seed: int
+) -> list[tuple[int, int, str, float | None]]:
     """(user_id, artist_id, source, weight) rows as the store gives them: artists drawn by popularity,
     distinct per member; about 1 % of the likes name an artist Last.fm does not have."""
     rng = np.random.default_rng(seed)
@@ -105,15 +106,21 @@ def encore_refit(lastfm, likes, config: ALSConfig, iterations: int, directory: P
 
 def bare_fit(weighted, config: ALSConfig, iterations: int) -> float:
     model = AlternatingLeastSquares(
-        factors=config.factors, regularization=config.regularization, alpha=config.alpha,
-        iterations=iterations, random_state=config.random_state, calculate_training_loss=False,
+        factors=config.factors,
+        regularization=config.regularization,
+        alpha=config.alpha,
+        iterations=iterations,
+        random_state=config.random_state,
+        calculate_training_loss=False,
     )
     started = time.perf_counter()
     model.fit(weighted, show_progress=False)
     return time.perf_counter() - started
 
 
-def recommend_latency(engine: Engine, like_sets: list[np.ndarray], warmup: int, penalty: float | None) -> tuple[list[float], list[float], int]:
+def recommend_latency(
+    engine: Engine, like_sets: list[np.ndarray], warmup: int, penalty: float | None
+) -> tuple[list[float], list[float], int]:
     """Seconds per call as the engine serves (pruned scoring at this size) and, alternating call by
     call, with the dense pass over every artist; and how many calls' answers differ (should be 0)."""
     served_from = engine.pruned_from_artists
@@ -121,7 +128,7 @@ def recommend_latency(engine: Engine, like_sets: list[np.ndarray], warmup: int, 
     differ = 0
     for i, liked in enumerate(like_sets):
         answers = {}
-        for mode in (("served", "dense") if i % 2 == 0 else ("dense", "served")):
+        for mode in ("served", "dense") if i % 2 == 0 else ("dense", "served"):
             engine.pruned_from_artists = served_from if mode == "served" else DENSE
             started = time.perf_counter()
             answers[mode] = engine.recommend_for_likes(liked.tolist(), n=10, popularity_penalty=penalty)
@@ -139,8 +146,17 @@ DENSE = 10**12
 def hot_path_breakdown(engine: Engine, like_sets: list[np.ndarray]) -> dict[str, float]:
     """Median ms of each step of Engine.recommend_for_likes -> _recommend (penalty 0), in order; and,
     for comparison, of the dense pass's two steps that the pruned scorer replaces."""
-    steps: dict[str, list[float]] = {k: [] for k in ("likes_row", "solve_row", "pruned_top_n", "shares_and_results",
-                                                     "dense_scores_of", "dense_rerank_top_n")}
+    steps: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "likes_row",
+            "solve_row",
+            "pruned_top_n",
+            "shares_and_results",
+            "dense_scores_of",
+            "dense_rerank_top_n",
+        )
+    }
     model = engine.model
     for liked in like_sets:
         t0 = time.perf_counter()
@@ -178,7 +194,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
     generate_seconds = time.perf_counter() - started
     popularity = listener_counts(lastfm.plays)
     rows = np.diff(lastfm.plays.indptr)
-    print(f"generated {lastfm.shape[0]:,} x {lastfm.shape[1]:,}, {lastfm.plays.nnz:,} pairs in {generate_seconds:.1f} s", flush=True)
+    print(
+        f"generated {lastfm.shape[0]:,} x {lastfm.shape[1]:,}, {lastfm.plays.nnz:,} pairs in {generate_seconds:.1f} s",
+        flush=True,
+    )
 
     likes = member_likes(popularity, lastfm.artist_ids, args.members, args.likes, args.new_artists, args.seed + 1)
     merged = merge_members(lastfm, MemberPlays.from_likes(likes, LIKE_PLAYS))
@@ -193,8 +212,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
             shutil.rmtree(path)  # keep one snapshot on disk at a time
         timings, path = encore_refit(lastfm, likes, config, args.iterations, snapshots)
         refit_runs.append(timings)
-        print(f"run {run + 1}: bare fit {bare_runs[-1]:.2f} s, Encore refit {timings['total']:.2f} s "
-              f"(build {timings['build']:.2f}, fit {timings['fit']:.2f}, save {timings['save']:.2f})", flush=True)
+        print(
+            f"run {run + 1}: bare fit {bare_runs[-1]:.2f} s, Encore refit {timings['total']:.2f} s "
+            f"(build {timings['build']:.2f}, fit {timings['fit']:.2f}, save {timings['save']:.2f})",
+            flush=True,
+        )
     del weighted
 
     load_runs = []
@@ -206,8 +228,15 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
 
     started = time.perf_counter()
     names = [(int(a), artist_name(a)) for a in snapshot.interactions.artist_ids.tolist()]
-    catalogue = ArtistCatalogue(pd.DataFrame(names, columns=["artist_id", "name"]),
-                                dict(zip(snapshot.interactions.artist_ids.tolist(), listener_counts(snapshot.interactions.plays).astype(int).tolist())))
+    catalogue = ArtistCatalogue(
+        pd.DataFrame(names, columns=["artist_id", "name"]),
+        dict(
+            zip(
+                snapshot.interactions.artist_ids.tolist(),
+                listener_counts(snapshot.interactions.plays).astype(int).tolist(),
+            )
+        ),
+    )
     engine = Engine(snapshot.model, snapshot.interactions, catalogue)
     engine_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -215,35 +244,56 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
     prepare_seconds = time.perf_counter() - started
 
     rng = np.random.default_rng(args.seed + 2)
-    like_sets = [draw_distinct(rng, popularity, lastfm.artist_ids, args.likes_per_call)
-                 for _ in range(args.warmup + args.calls)]
+    like_sets = [
+        draw_distinct(rng, popularity, lastfm.artist_ids, args.likes_per_call) for _ in range(args.warmup + args.calls)
+    ]
     plain, plain_dense, plain_differ = recommend_latency(engine, like_sets, args.warmup, None)
-    penalised, penalised_dense, penalised_differ = recommend_latency(engine, like_sets, args.warmup, DEFAULT_POPULARITY_PENALTY)
-    breakdown = hot_path_breakdown(engine, like_sets[args.warmup:])
+    penalised, penalised_dense, penalised_differ = recommend_latency(
+        engine, like_sets, args.warmup, DEFAULT_POPULARITY_PENALTY
+    )
+    breakdown = hot_path_breakdown(engine, like_sets[args.warmup :])
 
     bare = statistics.median(bare_runs)
     refit_total = statistics.median(t["total"] for t in refit_runs)
     result |= {
         "what": "Encore's refit vs implicit's bare ALS fit, snapshot load and recommend latency at Last.fm-360K "
-                "scale (synthetic data, recommender/synthetic.py)",
+        "scale (synthetic data, recommender/synthetic.py)",
         "data": {
             "generator": "recommender.synthetic.generate",
             "seed": args.seed,
             "users": int(lastfm.shape[0]),
             "artists": int(lastfm.shape[1]),
             "pairs": int(lastfm.plays.nnz),
-            "artists_per_user": {"mean": float(rows.mean()), "median": float(np.median(rows)), "p99": float(np.percentile(rows, 99)), "max": int(rows.max())},
+            "artists_per_user": {
+                "mean": float(rows.mean()),
+                "median": float(np.median(rows)),
+                "p99": float(np.percentile(rows, 99)),
+                "max": int(rows.max()),
+            },
             "listeners_of_top_artist": int(popularity.max()),
             "artists_with_at_most_5_listeners": int((popularity <= 5).sum()),
-            "plays": {"median": float(np.median(lastfm.plays.data)), "mean": float(lastfm.plays.data.mean()), "max": float(lastfm.plays.data.max())},
+            "plays": {
+                "median": float(np.median(lastfm.plays.data)),
+                "mean": float(lastfm.plays.data.mean()),
+                "max": float(lastfm.plays.data.max()),
+            },
             "generate_seconds": round(generate_seconds, 3),
         },
         "members": args.members,
         "likes_per_member": args.likes,
         "member_likes": len(likes),
-        "matrix": {"users": int(merged.shape[0]), "artists": int(merged.shape[1]), "interactions": int(merged.plays.nnz)},
-        "als": {"factors": config.factors, "regularization": config.regularization, "alpha": config.alpha,
-                "iterations": args.iterations, "encore_default_iterations": config.iterations},
+        "matrix": {
+            "users": int(merged.shape[0]),
+            "artists": int(merged.shape[1]),
+            "interactions": int(merged.plays.nnz),
+        },
+        "als": {
+            "factors": config.factors,
+            "regularization": config.regularization,
+            "alpha": config.alpha,
+            "iterations": args.iterations,
+            "encore_default_iterations": config.iterations,
+        },
         "runs": args.runs,
         "refit_vs_bare_ratio": round(refit_total / bare, 4),
         "refit_vs_bare_ratio_target": 1.25,
@@ -258,20 +308,29 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         "engine_build_seconds": round(engine_seconds, 3),
         "engine_prepare_seconds": round(prepare_seconds, 3),
         "recommend": {
-            "calls": args.calls, "warmup": args.warmup, "likes_per_call": args.likes_per_call, "n": 10,
-            "p50_ms": round(percentile_ms(plain, 50), 3), "p90_ms": round(percentile_ms(plain, 90), 3),
-            "p99_ms": round(percentile_ms(plain, 99), 3), "mean_ms": round(float(np.mean(plain)) * 1e3, 3),
+            "calls": args.calls,
+            "warmup": args.warmup,
+            "likes_per_call": args.likes_per_call,
+            "n": 10,
+            "p50_ms": round(percentile_ms(plain, 50), 3),
+            "p90_ms": round(percentile_ms(plain, 90), 3),
+            "p99_ms": round(percentile_ms(plain, 99), 3),
+            "mean_ms": round(float(np.mean(plain)) * 1e3, 3),
             "max_ms": round(max(plain) * 1e3, 3),
             "with_popularity_penalty": {
                 "penalty": DEFAULT_POPULARITY_PENALTY,
-                "p50_ms": round(percentile_ms(penalised, 50), 3), "p99_ms": round(percentile_ms(penalised, 99), 3),
+                "p50_ms": round(percentile_ms(penalised, 50), 3),
+                "p99_ms": round(percentile_ms(penalised, 99), 3),
             },
             "hot_path_median_ms": breakdown,
             "pruned_scoring": uses_pruned_scoring(engine),
             "dense_for_comparison": {
-                "p50_ms": round(percentile_ms(plain_dense, 50), 3), "p99_ms": round(percentile_ms(plain_dense, 99), 3),
-                "with_popularity_penalty": {"p50_ms": round(percentile_ms(penalised_dense, 50), 3),
-                                            "p99_ms": round(percentile_ms(penalised_dense, 99), 3)},
+                "p50_ms": round(percentile_ms(plain_dense, 50), 3),
+                "p99_ms": round(percentile_ms(plain_dense, 99), 3),
+                "with_popularity_penalty": {
+                    "p50_ms": round(percentile_ms(penalised_dense, 50), 3),
+                    "p99_ms": round(percentile_ms(penalised_dense, 99), 3),
+                },
                 "calls_that_differ": plain_differ + penalised_differ,
             },
         },
@@ -282,8 +341,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         "recommend_p99_ms_bot_default_penalty": round(percentile_ms(penalised, 99), 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": {
-            "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
         },
     }
@@ -305,7 +367,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--likes-per-call", type=int, default=10)
-    parser.add_argument("--workdir", type=Path, default=None, help="where snapshots go (default: a temporary directory)")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where snapshots go (default: a temporary directory)"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "scale-360k.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -313,13 +377,17 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     r = result["recommend"]
-    print(f"refit / bare = {result['refit_vs_bare_ratio']:.3f} (bare {result['bare_fit_seconds']:.1f} s, refit "
-          f"{result['refit_seconds']['total']:.1f} s, {result['als']['iterations']} iterations); snapshot load "
-          f"{result['snapshot_load_seconds']:.2f} s; recommend p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms; "
-          f"peak RSS {result['peak_rss_mb']:.0f} MB")
+    print(
+        f"refit / bare = {result['refit_vs_bare_ratio']:.3f} (bare {result['bare_fit_seconds']:.1f} s, refit "
+        f"{result['refit_seconds']['total']:.1f} s, {result['als']['iterations']} iterations); snapshot load "
+        f"{result['snapshot_load_seconds']:.2f} s; recommend p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms; "
+        f"peak RSS {result['peak_rss_mb']:.0f} MB"
+    )
     dense = r["dense_for_comparison"]
-    print(f"dense pass over every artist, alternating: p50 {dense['p50_ms']:.2f} ms, p99 {dense['p99_ms']:.2f} ms; "
-          f"calls whose answers differ: {dense['calls_that_differ']}")
+    print(
+        f"dense pass over every artist, alternating: p50 {dense['p50_ms']:.2f} ms, p99 {dense['p99_ms']:.2f} ms; "
+        f"calls whose answers differ: {dense['calls_that_differ']}"
+    )
     print("hot path (median ms):", r["hot_path_median_ms"])
 
 

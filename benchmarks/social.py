@@ -59,8 +59,11 @@ def _data_dir(explicit: Path | None) -> Path:
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ms = np.array(samples) * 1000
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "max_ms": round(float(ms.max()), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "max_ms": round(float(ms.max()), 3),
+    }
 
 
 async def timed(calls: int, make_call) -> list[float]:
@@ -80,8 +83,9 @@ async def bench(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="encore-bench-social-") as tmp:
         store = await open_store(f"sqlite+aiosqlite:///{tmp}/encore.sqlite3", catalogue)
         try:
-            models = RefitService(store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
-                                  Path(tmp) / "snapshots")
+            models = RefitService(
+                store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, Path(tmp) / "snapshots"
+            )
             started = time.perf_counter()
             await models.start()  # fits the default model: no snapshot yet
             fit_s = time.perf_counter() - started
@@ -120,11 +124,21 @@ async def bench(args: argparse.Namespace) -> dict:
             match = await social.compare(*pairs[0])
 
             async def picture():
-                await asyncio.to_thread(render_taste_card, "Alice", "Bob", match.genres,
-                                        match.compatibility.percent, match.compatibility.words)
+                await asyncio.to_thread(
+                    render_taste_card,
+                    "Alice",
+                    "Bob",
+                    match.genres,
+                    match.compatibility.percent,
+                    match.compatibility.words,
+                )
 
-            cases = {"taste": (taste_call, args.calls), "taste_cold": (cold_taste_call, args.calls),
-                     "blend_5": (blend_call, args.calls), "taste_picture": (lambda i: picture, max(20, args.calls // 10))}
+            cases = {
+                "taste": (taste_call, args.calls),
+                "taste_cold": (cold_taste_call, args.calls),
+                "blend_5": (blend_call, args.calls),
+                "taste_picture": (lambda i: picture, max(20, args.calls // 10)),
+            }
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
             for _ in range(args.runs):
                 for name, (make, calls) in cases.items():
@@ -142,11 +156,20 @@ async def bench(args: argparse.Namespace) -> dict:
         }
     return {
         "benchmark": "social: /taste and /blend through SocialService on the Last.fm-sized model",
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
-        "setup": {"members": args.members, "likes_per_member": "5-20 of the 2,000 most played artists",
-                  "database": "SQLite (aiosqlite), file", "fit_s": round(fit_s, 2),
-                  "calibration_s": round(calibration_s, 3), "seed": args.seed},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        },
+        "setup": {
+            "members": args.members,
+            "likes_per_member": "5-20 of the 2,000 most played artists",
+            "database": "SQLite (aiosqlite), file",
+            "fit_s": round(fit_s, 2),
+            "calibration_s": round(calibration_s, 3),
+            "seed": args.seed,
+        },
         "target_p99_ms": TARGET_P99_MS,
         "meets_target": all(results[n]["p99_ms"] <= TARGET_P99_MS for n in ("taste", "taste_cold", "blend_5")),
         "results": results,
@@ -166,8 +189,12 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for name, result in report["results"].items():
-        print(f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   (median of {len(result['runs'])} runs)")
-    print(f"target p99 <= {TARGET_P99_MS:.0f} ms for the text answers: {'met' if report['meets_target'] else 'NOT met'}")
+        print(
+            f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   (median of {len(result['runs'])} runs)"
+        )
+    print(
+        f"target p99 <= {TARGET_P99_MS:.0f} ms for the text answers: {'met' if report['meets_target'] else 'NOT met'}"
+    )
     print(f"wrote {args.out}")
 
 

@@ -82,7 +82,11 @@ def measure(seeds: list[int]) -> dict:
         "spark_settings": asdict(SparkSettings()),
         "pyspark": pyspark.__version__,
         "java": java_version(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        },
     }
 
 
@@ -95,10 +99,14 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     mean, fit = result["mean_ndcg@10"], result["median_fit_seconds"]
-    print(f"NDCG@10 over seeds {' '.join(map(str, args.seeds))}: {SPARK} {mean[SPARK]:.4f}, {IMPLICIT} {mean[IMPLICIT]:.4f} "
-          f"(ratio {result['spark_over_implicit']:.3f})")
-    print(f"median fit: {SPARK} {fit[SPARK]:.1f} s, {IMPLICIT} {fit[IMPLICIT]:.1f} s; Spark session start "
-          f"{result['spark_session_start_seconds']:.1f} s; pyspark {result['pyspark']}, {result['java']}")
+    print(
+        f"NDCG@10 over seeds {' '.join(map(str, args.seeds))}: {SPARK} {mean[SPARK]:.4f}, {IMPLICIT} {mean[IMPLICIT]:.4f} "
+        f"(ratio {result['spark_over_implicit']:.3f})"
+    )
+    print(
+        f"median fit: {SPARK} {fit[SPARK]:.1f} s, {IMPLICIT} {fit[IMPLICIT]:.1f} s; Spark session start "
+        f"{result['spark_session_start_seconds']:.1f} s; pyspark {result['pyspark']}, {result['java']}"
+    )
 
 
 if __name__ == "__main__":

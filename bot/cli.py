@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit is slower (and warns) with threaded BLAS
 
@@ -86,9 +87,13 @@ def shard_ids(text: str) -> list[int]:
 
 
 def add_engine_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--engine", choices=actions.TRAINING_ENGINES, default="implicit",
-                         help="implicit: the implicit library on this machine (default); "
-                              "spark: Spark MLlib ALS in local mode (pip install 'encore[spark]'; needs Java 17)")
+    command.add_argument(
+        "--engine",
+        choices=actions.TRAINING_ENGINES,
+        default="implicit",
+        help="implicit: the implicit library on this machine (default); "
+        "spark: Spark MLlib ALS in local mode (pip install 'encore[spark]'; needs Java 17)",
+    )
 
 
 def build_parser() -> Parser:
@@ -101,10 +106,14 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, required=True)
 
     fit = commands.add_parser("fit", help="fit the model on the Last.fm data and members' likes, and save a snapshot")
-    fit.add_argument("--exclude-users", type=Path, metavar="FILE", help="file of Last.fm user ids (one per line) to leave out")
+    fit.add_argument(
+        "--exclude-users", type=Path, metavar="FILE", help="file of Last.fm user ids (one per line) to leave out"
+    )
     add_engine_option(fit)
 
-    recommend = commands.add_parser("recommend", help="recommend artists for a Last.fm user, a list of likes, or a batch")
+    recommend = commands.add_parser(
+        "recommend", help="recommend artists for a Last.fm user, a list of likes, or a batch"
+    )
     who = recommend.add_mutually_exclusive_group(required=True)
     who.add_argument("--lastfm-user", type=int, metavar="ID", help="a user of the Last.fm data set")
     who.add_argument("--likes", metavar="NAMES", help='comma-separated artist names, e.g. "Radiohead, Björk"')
@@ -118,44 +127,78 @@ def build_parser() -> Parser:
     similar.add_argument("--json", action="store_true", help="print JSON")
 
     evaluate = commands.add_parser("evaluate", help="measure Encore and the baselines (BENCHMARKS.md protocols)")
-    evaluate.add_argument("--protocol", choices=("p1", "p2", "groups"), default="p1",
-                          help="p1: known users; p2: new members; groups: blends for groups of friends (P3)")
+    evaluate.add_argument(
+        "--protocol",
+        choices=("p1", "p2", "groups"),
+        default="p1",
+        help="p1: known users; p2: new members; groups: blends for groups of friends (P3)",
+    )
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
-    evaluate.add_argument("--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})")
+    evaluate.add_argument(
+        "--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})"
+    )
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
-    evaluate.add_argument("--groups-per-size", type=positive_int, default=actions.GROUPS_PER_SIZE, metavar="N",
-                          help=f"groups: groups of each size per seed (default {actions.GROUPS_PER_SIZE})")
-    evaluate.add_argument("--report", type=Path, metavar="DIR",
-                          help="write the full report to DIR instead (report.md, report.json, PNG plots: accuracy, RMSE, "
-                               "popularity bias, fairness, popularity debiasing; --models and --protocol do not apply)")
-    evaluate.add_argument("--popularity-penalty", type=float, metavar="X",
-                          help=f"with --report: Encore's popularity penalty, >= 0 (default {actions.DEFAULT_POPULARITY_PENALTY:g})")
-    demo = commands.add_parser("demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)")
+    evaluate.add_argument(
+        "--groups-per-size",
+        type=positive_int,
+        default=actions.GROUPS_PER_SIZE,
+        metavar="N",
+        help=f"groups: groups of each size per seed (default {actions.GROUPS_PER_SIZE})",
+    )
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write the full report to DIR instead (report.md, report.json, PNG plots: accuracy, RMSE, "
+        "popularity bias, fairness, popularity debiasing; --models and --protocol do not apply)",
+    )
+    evaluate.add_argument(
+        "--popularity-penalty",
+        type=float,
+        metavar="X",
+        help=f"with --report: Encore's popularity penalty, >= 0 (default {actions.DEFAULT_POPULARITY_PENALTY:g})",
+    )
+    demo = commands.add_parser(
+        "demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)"
+    )
     demo.add_argument("--interactive", action="store_true", help="type slash commands yourself as a member")
 
     run = commands.add_parser(
-        "run", help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C",
+        "run",
+        help="run the Discord bot (needs DISCORD_TOKEN); stops cleanly on SIGTERM or Ctrl-C",
         description="Run the Discord bot. Alone, one process holds the whole bot and refits its own model. "
-                    "With --shards, this process holds only those shards and serves the snapshots that "
-                    "`encore train` publishes (start the trainer too).",
+        "With --shards, this process holds only those shards and serves the snapshots that "
+        "`encore train` publishes (start the trainer too).",
     )
-    run.add_argument("--shards", type=shard_ids, metavar="IDS",
-                     help="shard ids this process runs: a range like 0-3, or a list like 0,2,5 (needs --shard-count)")
+    run.add_argument(
+        "--shards",
+        type=shard_ids,
+        metavar="IDS",
+        help="shard ids this process runs: a range like 0-3, or a list like 0,2,5 (needs --shard-count)",
+    )
     run.add_argument("--shard-count", type=positive_int, metavar="N", help="how many shards the whole bot has")
-    run.add_argument("--follow-trainer", action="store_true",
-                     help="serve the snapshots `encore train` publishes instead of refitting here (implied by --shards)")
+    run.add_argument(
+        "--follow-trainer",
+        action="store_true",
+        help="serve the snapshots `encore train` publishes instead of refitting here (implied by --shards)",
+    )
 
     train = commands.add_parser(
-        "train", help="refit on a schedule and publish each snapshot for the bot processes to serve",
+        "train",
+        help="refit on a schedule and publish each snapshot for the bot processes to serve",
         description="The trainer role: refits whenever members' data changed and ENCORE_REFIT_MINUTES have passed, "
-                    "writes each snapshot to the snapshot folder (ENCORE_SNAPSHOT_DIR) and records it in the database, "
-                    "where every `encore run --shards ...` process picks it up without restarting.",
+        "writes each snapshot to the snapshot folder (ENCORE_SNAPSHOT_DIR) and records it in the database, "
+        "where every `encore run --shards ...` process picks it up without restarting.",
     )
     add_engine_option(train)
     train.add_argument("--once", action="store_true", help="refit once now, publish, and exit (what `encore fit` does)")
 
     database = commands.add_parser("db", help="the SQL store of members' likes")
-    database.add_argument("action", choices=("upgrade", "current"), help="upgrade: migrate to the newest schema; current: show the schema revision")
+    database.add_argument(
+        "action",
+        choices=("upgrade", "current"),
+        help="upgrade: migrate to the newest schema; current: show the schema revision",
+    )
     return parser
 
 
@@ -163,7 +206,9 @@ def _check_shards(parser: Parser, args: argparse.Namespace) -> None:
     if (args.shards is None) != (args.shard_count is None):
         parser.error("--shards and --shard-count go together")
     if args.shards is not None and args.shards[-1] >= args.shard_count:
-        parser.error(f"shard ids run from 0 to {args.shard_count - 1} with --shard-count {args.shard_count} (got {args.shards[-1]})")
+        parser.error(
+            f"shard ids run from 0 to {args.shard_count - 1} with --shard-count {args.shard_count} (got {args.shards[-1]})"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,28 +6,45 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
-from recommender.catalogue import Artist, ArtistCatalogue
-from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
-from recommender.debias import DEFAULT_POPULARITY_PENALTY
-from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation, join_names
-from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
-from recommender.evaluation.groups import GROUPS_PER_SIZE, evaluate_groups, friendship_matrix
-from recommender.interactions import lastfm_user_key
-from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
-from recommender.text import clean_user_text
-from recommender.training import TRAINING_ENGINES, Trainer, TrainingEngineError, fit_snapshot, lastfm_interactions, make_trainer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services.refit import RefitService
 from bot.services.startup import open_store
 from bot.settings import Settings, redact_url
-from db.migrations import current as current_revision, upgrade
+from db.migrations import current as current_revision
+from db.migrations import upgrade
+from recommender.catalogue import Artist, ArtistCatalogue
+from recommender.datasets import DataError, LastFmDataset, load_hetrec, resolve_data_dir
+from recommender.debias import DEFAULT_POPULARITY_PENALTY
+from recommender.engine import MAX_RESULTS, Engine, EngineError, Recommendation, join_names
+from recommender.evaluation.groups import GROUPS_PER_SIZE, evaluate_groups, friendship_matrix
+from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
+from recommender.interactions import lastfm_user_key
+from recommender.snapshot import SnapshotError, load_snapshot, snapshot_paths
+from recommender.text import clean_user_text
+from recommender.training import (
+    TRAINING_ENGINES,
+    Trainer,
+    TrainingEngineError,
+    fit_snapshot,
+    lastfm_interactions,
+    make_trainer,
+)
 
-__all__ = ["DEFAULT_POPULARITY_PENALTY", "GROUPS_PER_SIZE", "MAX_RESULTS", "P1_MODELS", "TRAINING_ENGINES", "UserFacingError", "run"]
+__all__ = [
+    "DEFAULT_POPULARITY_PENALTY",
+    "GROUPS_PER_SIZE",
+    "MAX_RESULTS",
+    "P1_MODELS",
+    "TRAINING_ENGINES",
+    "UserFacingError",
+    "run",
+]
 
 
 class UserFacingError(Exception):
@@ -36,8 +53,16 @@ class UserFacingError(Exception):
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    handler = {"fit": fit, "recommend": recommend, "similar": similar, "evaluate": evaluate, "db": database,
-               "run": run_bot, "train": train, "demo": demo}[args.command]
+    handler = {
+        "fit": fit,
+        "recommend": recommend,
+        "similar": similar,
+        "evaluate": evaluate,
+        "db": database,
+        "run": run_bot,
+        "train": train,
+        "demo": demo,
+    }[args.command]
     return handler(args, settings)
 
 
@@ -106,8 +131,9 @@ def _trainer(engine: str) -> Trainer:
 async def _refit(settings: Settings, lastfm, fingerprint: str, catalogue: ArtistCatalogue, trainer: Trainer):
     store = await _open_store(settings, catalogue)
     try:
-        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes,
-                               trainer=trainer)
+        service = RefitService(
+            store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes, trainer=trainer
+        )
         try:
             timings = await service.refit()
         except Exception as error:  # noqa: BLE001 - with nothing served yet, refit raises what stopped it
@@ -188,7 +214,9 @@ def recommend(args: argparse.Namespace, settings: Settings) -> int:
         if args.lastfm_user is not None:
             key = lastfm_user_key(args.lastfm_user)
             if engine.interactions.user_row(key) is None:
-                raise UserFacingError(f"unknown Last.fm user {args.lastfm_user}; the data set has users 2 to 2100 with gaps")
+                raise UserFacingError(
+                    f"unknown Last.fm user {args.lastfm_user}; the data set has users 2 to 2100 with gaps"
+                )
             results = engine.recommend_for_user(key, args.n, listeners=engine.listener_blend())
             title = f"Recommendations for Last.fm user {args.lastfm_user}"
         else:
@@ -250,8 +278,11 @@ def batch_line(line: str, number: int, engine: Engine, n: int) -> dict[str, Any]
     except json.JSONDecodeError as error:
         return {"line": number, "error": f"not valid JSON ({error.msg})"}
     if not isinstance(request, dict) or not isinstance(request.get("likes"), list):
-        return {"line": number, "id": request.get("id") if isinstance(request, dict) else None,
-                "error": 'expected an object with a "likes" list of artist names'}
+        return {
+            "line": number,
+            "id": request.get("id") if isinstance(request, dict) else None,
+            "error": 'expected an object with a "likes" list of artist names',
+        }
     parsed = parse_likes([x for x in request["likes"] if isinstance(x, str)], engine.catalogue)
     out: dict[str, Any] = {"id": request.get("id")}
     if parsed.unknown:
@@ -284,8 +315,15 @@ def similar(args: argparse.Namespace, settings: Settings) -> int:
     except EngineError as error:
         raise UserFacingError(str(error)) from None
     if args.json:
-        print(json.dumps({"artist": artist.name, "similar": [
-            {"artist": a.name, "url": a.url, "similarity": round(s, 6)} for a, s in results]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "artist": artist.name,
+                    "similar": [{"artist": a.name, "url": a.url, "similarity": round(s, 6)} for a, s in results],
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     print(f"Artists similar to {artist.name}:")
     width = max((len(a.name) for a, _ in results), default=0)
@@ -313,7 +351,9 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
         interactions = lastfm_interactions(dataset)
         friends = friendship_matrix(interactions, dataset.friends["user_id"], dataset.friends["friend_id"])
-        results = evaluate_groups(interactions.plays, friends, args.seeds, LIKE_PLAYS, args.groups_per_size, progress=say)
+        results = evaluate_groups(
+            interactions.plays, friends, args.seeds, LIKE_PLAYS, args.groups_per_size, progress=say
+        )
         print_groups(results, sys.stdout)
     else:
         from recommender.engine import LIKE_PLAYS
@@ -339,8 +379,12 @@ def evaluate_report(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError("--popularity-penalty must be a number >= 0")
     dataset = load_dataset(settings)
     catalogue = ArtistCatalogue.from_dataset(dataset)
-    report_settings = ReportSettings(seeds=tuple(args.seeds), penalty=penalty, extra={"data_fingerprint": dataset.fingerprint})
-    report = build_report(lastfm_interactions(dataset), lambda artist: catalogue.top_tags(artist, 10), LIKE_PLAYS, report_settings)
+    report_settings = ReportSettings(
+        seeds=tuple(args.seeds), penalty=penalty, extra={"data_fingerprint": dataset.fingerprint}
+    )
+    report = build_report(
+        lastfm_interactions(dataset), lambda artist: catalogue.top_tags(artist, 10), LIKE_PLAYS, report_settings
+    )
     for path in write_report(report, args.report):
         say(f"encore: wrote {path}")
     return 0
@@ -350,8 +394,11 @@ def print_p1(results: dict, out: TextIO) -> None:
     print(f"P1, known users: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}", file=out)
     print(f"{'model':<14} {'NDCG@10':>8} {'prec@10':>8} {'recall@10':>9} {'MAP@10':>8} {'fit s':>7}", file=out)
     for name, m in results["models"].items():
-        print(f"{name:<14} {m['ndcg@10']:>8.4f} {m['precision@10']:>8.4f} {m['recall@10']:>9.4f} "
-              f"{m['map@10']:>8.4f} {m['fit_seconds']:>7.2f}", file=out)
+        print(
+            f"{name:<14} {m['ndcg@10']:>8.4f} {m['precision@10']:>8.4f} {m['recall@10']:>9.4f} "
+            f"{m['map@10']:>8.4f} {m['fit_seconds']:>7.2f}",
+            file=out,
+        )
 
 
 def print_p2(results: dict, out: TextIO) -> None:
@@ -365,16 +412,18 @@ def print_p2(results: dict, out: TextIO) -> None:
 def print_groups(results: dict, out: TextIO) -> None:
     sizes = list(next(iter(results["per_size"].values())))
     default = results["default"]
-    print(f"P3, groups of friends: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}, "
-          f"{results['groups_per_size']} groups per size per seed; encore-blend = {default['strategy']} of "
-          f"{default['normalisation']} scores; recall@10 also by group size", file=out)
+    print(
+        f"P3, groups of friends: mean of seeds {' '.join(map(str, results['seeds']))}, top {results['k']}, "
+        f"{results['groups_per_size']} groups per size per seed; encore-blend = {default['strategy']} of "
+        f"{default['normalisation']} scores; recall@10 also by group size",
+        file=out,
+    )
     by_size = " ".join(f"{'size ' + s:>7}" for s in sizes)
     width = max(len(name) for name in results["models"])
     print(f"{'model':<{width}} {'NDCG@10':>8} {'recall@10':>9} {by_size}", file=out)
     for name, m in results["models"].items():
         per_size = " ".join(f"{results['per_size'][name][s]['recall@10']:>7.4f}" for s in sizes)
         print(f"{name:<{width}} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f} {per_size}", file=out)
-
 
 
 # -- db -------------------------------------------------------------------------------------------
@@ -435,15 +484,18 @@ async def _check_token(token: str) -> None:
     try:
         await client.login(token)
     except discord.LoginFailure:
-        raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
+        raise UserFacingError(
+            "Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal"
+        ) from None
     except (aiohttp.ClientError, OSError, discord.HTTPException) as error:
         raise UserFacingError(f"cannot reach Discord at {discord.http.Route.BASE}: {error}") from None
     finally:
         await client.close()
 
 
-async def _serve(settings: Settings, token: str, start_logging, sharding: Sharding | None = None,
-                 follow_trainer: bool = False) -> None:
+async def _serve(
+    settings: Settings, token: str, start_logging, sharding: Sharding | None = None, follow_trainer: bool = False
+) -> None:
     import signal
 
     import discord
@@ -462,7 +514,8 @@ async def _serve(settings: Settings, token: str, start_logging, sharding: Shardi
         raise database_error(settings, error) from None
     if sharding is not None:
         bot: EncoreBot | ShardedEncoreBot = ShardedEncoreBot(
-            services, shard_ids=sharding.shard_ids, shard_count=sharding.shard_count, follow_trainer=True)
+            services, shard_ids=sharding.shard_ids, shard_count=sharding.shard_count, follow_trainer=True
+        )
     else:
         bot = EncoreBot(services, follow_trainer=follow_trainer)
     stop = asyncio.Event()
@@ -476,7 +529,9 @@ async def _serve(settings: Settings, token: str, start_logging, sharding: Shardi
         if runner in done:
             runner.result()
     except discord.LoginFailure:
-        raise UserFacingError("Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal") from None
+        raise UserFacingError(
+            "Discord refused DISCORD_TOKEN; copy the bot's token again from the developer portal"
+        ) from None
     finally:
         await bot.close()
 
@@ -506,14 +561,18 @@ async def _train(settings: Settings, trainer: Trainer, lastfm, fingerprint: str,
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        service = RefitService(store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes,
-                               trainer=trainer)
+        service = RefitService(
+            store, lastfm, fingerprint, catalogue, settings.snapshot_dir, settings.refit_minutes, trainer=trainer
+        )
         state = await service.start()
         # The snapshot it starts from may never have been recorded (a first start, or `encore fit`).
         await service.publish(state.snapshot)
         logging.getLogger("bot.trainer").info(
             "training with %s every %g minutes when members' data changed; snapshots in %s",
-            trainer.name, settings.refit_minutes, settings.snapshot_dir)
+            trainer.name,
+            settings.refit_minutes,
+            settings.snapshot_dir,
+        )
         await service.run(stop, poll_seconds=min(30.0, settings.refit_minutes * 60.0))
     finally:
         await store.close()

@@ -15,7 +15,14 @@ from bot.utils import NO_MENTIONS, reply_error
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.likes", "bot.cogs.discover", "bot.cogs.account", "bot.cogs.admin", "bot.cogs.lastfm", "bot.cogs.social")
+COGS = (
+    "bot.cogs.likes",
+    "bot.cogs.discover",
+    "bot.cogs.account",
+    "bot.cogs.admin",
+    "bot.cogs.lastfm",
+    "bot.cogs.social",
+)
 
 
 def point_at(api_base: str | None, gateway: str | None) -> None:
@@ -33,8 +40,14 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
     publishes (every process of a sharded bot must serve the same model).
     """
 
-    def __init__(self, services: Services, *, refit_poll_seconds: float = 30.0, follow_trainer: bool = False,
-                 **client_options: object) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        refit_poll_seconds: float = 30.0,
+        follow_trainer: bool = False,
+        **client_options: object,
+    ) -> None:
         # Default intents hold guilds and voice states: all that /blend-by-voice-channel needs;
         # no privileged intent, so no review is needed to invite the bot.
         super().__init__(
@@ -91,17 +104,19 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
         if self._refit_task is not None:
             try:
                 await asyncio.wait_for(self._refit_task, timeout=60)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("a refit was still running at shutdown; its snapshot is discarded")
         if self._lastfm_task is not None:
             try:
                 await asyncio.wait_for(self._lastfm_task, timeout=15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("a Last.fm refresh was still running at shutdown; that member keeps the earlier import")
         await super().close()
         await self.services.close()
 
-    async def on_app_command_error(self, interaction: discord.Interaction, error: discord.app_commands.AppCommandError) -> None:
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: discord.app_commands.AppCommandError
+    ) -> None:
         if isinstance(error, discord.app_commands.MissingPermissions):
             await reply_error(interaction, "you need the Manage Server permission for that.")
             return

@@ -11,7 +11,7 @@ import dataclasses
 import re
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,7 +58,9 @@ def render(message: dict[str, Any]) -> str:
 
 def _plain(text: str) -> str:
     text = LINK.sub(r"\1", text)
-    text = TIMESTAMP.sub(lambda m: datetime.fromtimestamp(int(m.group(1)), timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), text)
+    text = TIMESTAMP.sub(
+        lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC"), text
+    )
     text = text.replace("**", "").replace("`", "")
     return re.sub(r"\\([\\*_~`|>\[\]()#@-])", r"\1", text)
 
@@ -69,7 +71,7 @@ def parse_command(line: str) -> tuple[str, str | None, dict[str, str]]:
     body = line.strip().lstrip("/")
     first = OPTION.search(body)
     words = (body[: first.start()] if first else body).split()
-    options = {key: value.strip() for key, value in OPTION.findall(body[first.start():])} if first else {}
+    options = {key: value.strip() for key, value in OPTION.findall(body[first.start() :])} if first else {}
     return (words[0] if words else ""), (words[1] if len(words) > 1 else None), options
 
 
@@ -80,8 +82,11 @@ class Demo:
     async def run(self, settings: Settings, interactive: bool) -> None:
         with tempfile.TemporaryDirectory(prefix="encore-demo-") as home:
             demo_settings = dataclasses.replace(
-                settings, home=Path(home), database_url=f"sqlite+aiosqlite:///{Path(home) / 'demo.sqlite3'}",
-                dev_guild=None, discord_token=DEMO_TOKEN,
+                settings,
+                home=Path(home),
+                database_url=f"sqlite+aiosqlite:///{Path(home) / 'demo.sqlite3'}",
+                dev_guild=None,
+                discord_token=DEMO_TOKEN,
             )
             emulator = DiscordEmulator(token=DEMO_TOKEN)
             await emulator.start()
@@ -121,12 +126,16 @@ class Demo:
         await self.command(members["bo"], "/similar artist:Daft Punk count:5")
         await self.command(members["ana"], "/why artist:Sigur Rós")
         await self.command(members["you"], "/encore status")
-        self.say("\nThat was the real bot talking to a local Discord emulator. "
-                 "Try `encore demo --interactive`, or see the README to run it on Discord.")
+        self.say(
+            "\nThat was the real bot talking to a local Discord emulator. "
+            "Try `encore demo --interactive`, or see the README to run it on Discord."
+        )
 
     async def interactive(self, member: Any) -> None:
-        self.say("Type slash commands as the member 'you' (e.g. /like artist:Radiohead, /recommend count:5, "
-                 "/similar artist:Daft Punk, /why artist:Sigur Rós, /likes, /encore status). An empty line or Ctrl-D ends.")
+        self.say(
+            "Type slash commands as the member 'you' (e.g. /like artist:Radiohead, /recommend count:5, "
+            "/similar artist:Daft Punk, /why artist:Sigur Rós, /likes, /encore status). An empty line or Ctrl-D ends."
+        )
         while True:
             try:
                 line = await asyncio.to_thread(input, "you> ")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import platformdirs
 
@@ -58,7 +58,7 @@ class Settings:
         return self.snapshot_dir_override or self.home / "snapshots"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         home = _path(environ, "ENCORE_HOME") or Path(platformdirs.user_data_dir("encore"))
         database_url = environ.get("ENCORE_DATABASE_URL", "").strip() or default_sqlite_url(home)

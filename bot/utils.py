@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.services.library import LibraryError, NoMatch
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.engine import join_names  # noqa: F401  (the cogs import it from here)
 from recommender.text import clean_user_text
-
-from bot.services.library import LibraryError, NoMatch
 
 #: Nothing Encore sends may ping anyone, whatever text it echoes.
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -36,15 +35,19 @@ def link(artist: Artist) -> str:
     return f"[{safe(artist.name)}]({url})"
 
 
-
-
 def choice_name(text: str) -> str:
     """An autocomplete choice label within Discord's 100 characters."""
     return text if len(text) <= CHOICE_LIMIT else text[: CHOICE_LIMIT - 1] + "…"
 
 
-async def reply(interaction: discord.Interaction, content: str | None = None, *, ephemeral: bool = False,
-                embed: discord.Embed | None = None, view: discord.ui.View | None = None) -> None:
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    ephemeral: bool = False,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
     """Answer the interaction, or follow up if it was already answered (deferred, say)."""
     kwargs: dict = {"content": content, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
     if embed is not None:
@@ -64,15 +67,19 @@ async def reply_error(interaction: discord.Interaction, message: str) -> None:
 
 def artist_choices(catalogue: ArtistCatalogue, current: str, limit: int = 25) -> list[discord.app_commands.Choice[str]]:
     """Autocomplete choices from the catalogue for what the member has typed so far."""
-    return [discord.app_commands.Choice(name=choice_name(a.name), value=a.name[:CHOICE_LIMIT])
-            for a in catalogue.search(current[:CHOICE_LIMIT], limit)]
+    return [
+        discord.app_commands.Choice(name=choice_name(a.name), value=a.name[:CHOICE_LIMIT])
+        for a in catalogue.search(current[:CHOICE_LIMIT], limit)
+    ]
 
 
 async def reply_library_error(interaction: discord.Interaction, error: LibraryError) -> None:
     """A failed request about artists, told to the member: an unknown name comes with the nearest ones."""
     if isinstance(error, NoMatch):
         names = join_names([safe(a.name) for a in error.suggestions[:3]])
-        await reply_error(interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else ""))
+        await reply_error(
+            interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else "")
+        )
     else:
         await reply_error(interaction, str(error))
 

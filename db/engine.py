@@ -7,8 +7,8 @@ from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_FILENAME: Final = "encore.sqlite3"
 # How long a SQLite writer waits for the lock before "database is locked" (milliseconds).

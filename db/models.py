@@ -126,12 +126,8 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (Index(None, "guild_id"),)
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    guild_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
 
 
@@ -165,16 +161,10 @@ class Like(Base):
         Index(None, "artist_id"),
     )
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    artist_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
     # Where the like was made; kept even if the bot later leaves that server.
-    guild_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("guilds.id", ondelete="SET NULL")
-    )
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(16), default="discord", server_default="discord")
     weight: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
@@ -183,12 +173,8 @@ class Like(Base):
 class NotInterested(Base):
     __tablename__ = "not_interested"
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    artist_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
 
 
@@ -196,9 +182,7 @@ class LastFmLink(Base):
     __tablename__ = "lastfm_links"
     __table_args__ = (Index(None, "username"),)
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     username: Mapped[str] = mapped_column(String(100))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

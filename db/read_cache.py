@@ -15,8 +15,8 @@ Staying correct:
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 
 class ReadCache:

@@ -42,6 +42,7 @@ from db.models import (
     users,
     utcnow,
 )
+from db.read_cache import ReadCache
 from db.rows import (
     ArtistRow,
     LastFmLinkRow,
@@ -52,7 +53,6 @@ from db.rows import (
     SnapshotStatus,
     Taste,
 )
-from db.read_cache import ReadCache
 
 # Bounds a parameter list per statement: memory stays flat and SQLite's variable limit is safe.
 _CHUNK: Final = 2_000
@@ -114,9 +114,7 @@ class Store:
 
     # -- members and servers -------------------------------------------------------------------
 
-    async def ensure_user(
-        self, user_id: int, guild_id: int | None = None, guild_name: str | None = None
-    ) -> bool:
+    async def ensure_user(self, user_id: int, guild_id: int | None = None, guild_name: str | None = None) -> bool:
         """Record the member and the server they were seen in; True if a row was new or renamed."""
         user_id = _snowflake(user_id)
         guild_id = None if guild_id is None else _snowflake(guild_id)
@@ -134,9 +132,7 @@ class Store:
             changed = await self._ensure(conn, user_id, None, None)
             result = await _run(
                 conn,
-                update(users)
-                .where(users.c.id == user_id, users.c.privacy != privacy)
-                .values(privacy=privacy),
+                update(users).where(users.c.id == user_id, users.c.privacy != privacy).values(privacy=privacy),
             )
             if changed or result.rowcount:
                 await _bump(conn)
@@ -144,9 +140,7 @@ class Store:
     async def privacy_of(self, user_id: int) -> Privacy:
         """The member's privacy; 'public' (the default) for a member the store has not seen."""
         async with self._engine.connect() as conn:
-            value = await conn.scalar(
-                select(users.c.privacy).where(users.c.id == _snowflake(user_id))
-            )
+            value = await conn.scalar(select(users.c.privacy).where(users.c.id == _snowflake(user_id)))
         return cast(Privacy, value or "public")
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
@@ -179,12 +173,8 @@ class Store:
         for artist_id, name, normalized_name, url in rows:
             artist_id = operator.index(artist_id)
             if not 0 <= artist_id < MEMBER_ARTIST_ID_BASE:
-                raise ValueError(
-                    f"catalogue artist id {artist_id} outside [0, {MEMBER_ARTIST_ID_BASE})"
-                )
-            params.append(
-                {"id": artist_id, "name": name, "normalized_name": normalized_name, "url": url}
-            )
+                raise ValueError(f"catalogue artist id {artist_id} outside [0, {MEMBER_ARTIST_ID_BASE})")
+            params.append({"id": artist_id, "name": name, "normalized_name": normalized_name, "url": url})
         # One server-side timestamp for the whole batch: converting a datetime per row costs
         # more than the insert itself. RETURNING makes SQLAlchemy send multi-row VALUES batches
         # (PostgreSQL otherwise runs one INSERT per row) and counts exactly the rows inserted.
@@ -196,9 +186,7 @@ class Store:
         )
         async with self._write() as conn:
             # Re-seeding at every start-up is the common case: send only ids not stored yet.
-            stored = set(
-                await conn.scalars(select(artists.c.id).where(artists.c.id < MEMBER_ARTIST_ID_BASE))
-            )
+            stored = set(await conn.scalars(select(artists.c.id).where(artists.c.id < MEMBER_ARTIST_ID_BASE)))
             params = [p for p in params if p["id"] not in stored]
             added = 0
             for start in range(0, len(params), _CHUNK):
@@ -208,9 +196,7 @@ class Store:
                 await _bump(conn)
         return added
 
-    async def add_member_artist(
-        self, name: str, normalized_name: str, url: str | None = None
-    ) -> int:
+    async def add_member_artist(self, name: str, normalized_name: str, url: str | None = None) -> int:
         """The id of the artist with this normalised name, adding a member artist if none has it.
 
         New member artists get ids from ``MEMBER_ARTIST_ID_BASE`` up. Concurrent calls for the
@@ -223,9 +209,7 @@ class Store:
                 existing = await _artist_id_by_name(conn, normalized_name)
                 if existing is not None:
                     return existing
-                highest = await conn.scalar(
-                    select(func.max(artists.c.id)).where(artists.c.id >= MEMBER_ARTIST_ID_BASE)
-                )
+                highest = await conn.scalar(select(func.max(artists.c.id)).where(artists.c.id >= MEMBER_ARTIST_ID_BASE))
                 new_id = MEMBER_ARTIST_ID_BASE if highest is None else highest + 1
                 result = await _run(
                     conn,
@@ -272,9 +256,7 @@ class Store:
     async def member_artists(self) -> list[ArtistRow]:
         """Artists members added (``source='member'``), oldest id first."""
         async with self._engine.connect() as conn:
-            result = await conn.execute(
-                select(artists).where(artists.c.source == "member").order_by(artists.c.id)
-            )
+            result = await conn.execute(select(artists).where(artists.c.source == "member").order_by(artists.c.id))
             return [_artist_row(row._mapping) for row in result]
 
     # -- likes and marks -----------------------------------------------------------------------
@@ -323,7 +305,9 @@ class Store:
         return inserted.rowcount > 0
 
     async def import_likes(
-        self, rows: Iterable[tuple[int, int]], source: LikeSource = "discord",
+        self,
+        rows: Iterable[tuple[int, int]],
+        source: LikeSource = "discord",
         weights: Iterable[float | None] | None = None,
     ) -> int:
         """Bulk form of `like` for (user_id, artist_id) pairs: one transaction, batched inserts.
@@ -480,7 +464,8 @@ class Store:
         with `public_only`, only those whose privacy is public."""
         guild_id = _snowflake(guild_id)
         known = (
-            select(memberships.c.user_id.label("user_id")).where(memberships.c.guild_id == guild_id)
+            select(memberships.c.user_id.label("user_id"))
+            .where(memberships.c.guild_id == guild_id)
             .union(select(likes.c.user_id.label("user_id")).where(likes.c.guild_id == guild_id))
             .subquery()
         )
@@ -569,9 +554,7 @@ class Store:
         async with self._write() as conn:
             result = await _run(
                 conn,
-                update(lastfm_links)
-                .where(lastfm_links.c.user_id == _snowflake(user_id))
-                .values(refreshed_at=when),
+                update(lastfm_links).where(lastfm_links.c.user_id == _snowflake(user_id)).values(refreshed_at=when),
             )
             if result.rowcount:
                 await _bump(conn)
@@ -648,14 +631,10 @@ class Store:
             wanted[artist_id] = weight
         now = utcnow()
         async with self._write() as conn:
-            linked_as = await conn.scalar(
-                select(lastfm_links.c.username).where(lastfm_links.c.user_id == user_id)
-            )
+            linked_as = await conn.scalar(select(lastfm_links.c.username).where(lastfm_links.c.user_id == user_id))
             if only_if_linked and linked_as != username:
                 return None
-            known = set(
-                await conn.scalars(select(artists.c.id).where(artists.c.id.in_(list(wanted))))
-            )
+            known = set(await conn.scalars(select(artists.c.id).where(artists.c.id.in_(list(wanted)))))
             if set(wanted) - known:
                 raise UnknownArtistError(min(set(wanted) - known))
             changed = await self._ensure(conn, user_id, guild_id, None)
@@ -669,25 +648,19 @@ class Store:
                 values: dict[str, Any] = {"refreshed_at": now}
                 if linked_as != username:
                     values |= {"username": username, "linked_at": now}
-                await conn.execute(
-                    update(lastfm_links).where(lastfm_links.c.user_id == user_id).values(**values)
-                )
+                await conn.execute(update(lastfm_links).where(lastfm_links.c.user_id == user_id).values(**values))
             changed = changed or linked_as != username
 
             rows = (
                 await conn.execute(
-                    select(likes.c.artist_id, likes.c.source, likes.c.weight).where(
-                        likes.c.user_id == user_id
-                    )
+                    select(likes.c.artist_id, likes.c.source, likes.c.weight).where(likes.c.user_id == user_id)
                 )
             ).all()
             own = {artist_id for artist_id, source, _ in rows if source != "lastfm"}
             before = {artist_id: weight for artist_id, source, weight in rows if source == "lastfm"}
             after = {a: w for a, w in wanted.items() if a not in own}
             if after != before:
-                await conn.execute(
-                    delete(likes).where(likes.c.user_id == user_id, likes.c.source == "lastfm")
-                )
+                await conn.execute(delete(likes).where(likes.c.user_id == user_id, likes.c.source == "lastfm"))
                 params = [
                     {
                         "user_id": user_id,
@@ -708,9 +681,7 @@ class Store:
                 await _bump(conn)
         return len(after)
 
-    async def lastfm_links_due(
-        self, refreshed_before: datetime, limit: int | None = None
-    ) -> list[LastFmLinkRow]:
+    async def lastfm_links_due(self, refreshed_before: datetime, limit: int | None = None) -> list[LastFmLinkRow]:
         """Links never refreshed or last refreshed before `refreshed_before`, stalest first."""
         query = (
             select(
@@ -719,10 +690,7 @@ class Store:
                 lastfm_links.c.linked_at,
                 lastfm_links.c.refreshed_at,
             )
-            .where(
-                lastfm_links.c.refreshed_at.is_(None)
-                | (lastfm_links.c.refreshed_at < _aware(refreshed_before))
-            )
+            .where(lastfm_links.c.refreshed_at.is_(None) | (lastfm_links.c.refreshed_at < _aware(refreshed_before)))
             .order_by(
                 case((lastfm_links.c.refreshed_at.is_(None), 0), else_=1),
                 lastfm_links.c.refreshed_at,
@@ -789,9 +757,7 @@ class Store:
     async def revision(self) -> int:
         """A number that grows whenever member data changes (deletions included)."""
         async with self._engine.connect() as conn:
-            value = await conn.scalar(
-                select(store_revision.c.revision).where(store_revision.c.id == 1)
-            )
+            value = await conn.scalar(select(store_revision.c.revision).where(store_revision.c.id == 1))
         if value is None:
             raise RuntimeError("store_revision row missing: run db.migrations.upgrade first")
         return int(value)
@@ -838,9 +804,7 @@ class Store:
         # Both dialects' insert() offer on_conflict_do_nothing / on_conflict_do_update.
         return self._dialect_insert(table)
 
-    async def _ensure(
-        self, conn: AsyncConnection, user_id: int, guild_id: int | None, guild_name: str | None
-    ) -> bool:
+    async def _ensure(self, conn: AsyncConnection, user_id: int, guild_id: int | None, guild_name: str | None) -> bool:
         now = utcnow()
         changed = (
             await _run(
@@ -853,9 +817,7 @@ class Store:
         new_guild = (
             await _run(
                 conn,
-                self._insert(guilds)
-                .values(id=guild_id, name=guild_name, created_at=now)
-                .on_conflict_do_nothing(),
+                self._insert(guilds).values(id=guild_id, name=guild_name, created_at=now).on_conflict_do_nothing(),
             )
         ).rowcount > 0
         changed = changed or new_guild
@@ -885,9 +847,7 @@ async def _bump(conn: AsyncConnection) -> None:
     # Last statement of the transaction on purpose: on PostgreSQL this row lock serialises
     # writers, and taking it last keeps it held only for the commit.
     await conn.execute(
-        update(store_revision)
-        .where(store_revision.c.id == 1)
-        .values(revision=store_revision.c.revision + 1)
+        update(store_revision).where(store_revision.c.id == 1).values(revision=store_revision.c.revision + 1)
     )
 
 

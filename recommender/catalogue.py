@@ -37,7 +37,7 @@ class Resolution:
 
 
 def _https(url: str) -> str:
-    return "https://" + url[len("http://"):] if url.startswith("http://www.last.fm/") else url
+    return "https://" + url[len("http://") :] if url.startswith("http://www.last.fm/") else url
 
 
 def lastfm_url(name: str) -> str:
@@ -101,9 +101,7 @@ class ArtistCatalogue:
         self._length_of: list[int] = [len(k) for k in self._length_keys]
         self._length_ranks: list[int] = by_length
 
-        self._tags: dict[int, list[str]] = {
-            int(k): [str(t) for t in v] for k, v in (tags or {}).items()
-        }
+        self._tags: dict[int, list[str]] = {int(k): [str(t) for t in v] for k, v in (tags or {}).items()}
 
     def extended(self, artists: Iterable[tuple[int, str, str | None]]) -> ArtistCatalogue:
         """A new catalogue that also holds these (artist_id, name, url) artists, with no listeners.
@@ -212,7 +210,9 @@ class ArtistCatalogue:
         if not key or limit <= 0:
             return self._ranked[: max(limit, 0)]
         matches = process.extract(key, self._length_keys, scorer=fuzz.ratio, limit=None)
-        best = sorted(((score, self._length_ranks[index]) for _, score, index in matches), key=lambda sr: (-sr[0], sr[1]))
+        best = sorted(
+            ((score, self._length_ranks[index]) for _, score, index in matches), key=lambda sr: (-sr[0], sr[1])
+        )
         return [self._ranked[rank] for _, rank in best[:limit]]
 
     def suggestions(self, query: str, limit: int = 5) -> list[Artist]:
@@ -276,9 +276,7 @@ def _rank_tags(ds: LastFmDataset, per_artist: int) -> dict[int, list[str]]:
     ).dropna()
     assigned = assigned.astype("int64").drop_duplicates()
     counts = assigned.groupby(["artist_id", "code"]).size().rename("users").reset_index()
-    counts = counts.sort_values(
-        ["artist_id", "users", "code"], ascending=[True, False, True], kind="stable"
-    )
+    counts = counts.sort_values(["artist_id", "users", "code"], ascending=[True, False, True], kind="stable")
     counts = counts[counts.groupby("artist_id").cumcount() < per_artist]
     labels = np.asarray(names, dtype=object)[counts["code"].to_numpy()]
     ranked: dict[int, list[str]] = {}

@@ -72,9 +72,7 @@ _TAGGINGS = _FileSpec(
     frozenset({"user_id", "artist_id", "tag_id", "day", "month", "year"}),
 )
 
-REQUIRED_FILES: tuple[str, ...] = tuple(
-    spec.filename for spec in (_ARTISTS, _TAGS, _PLAYS, _FRIENDS, _TAGGINGS)
-)
+REQUIRED_FILES: tuple[str, ...] = tuple(spec.filename for spec in (_ARTISTS, _TAGS, _PLAYS, _FRIENDS, _TAGGINGS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,9 +320,7 @@ def resolve_data_dir(
     if explicit is not None:
         explicit = Path(explicit)
         if not _has_files(explicit):
-            raise DataError(
-                f"{explicit} does not hold the HetRec 2011 Last.fm files ({_PLAYS.filename} etc.)"
-            )
+            raise DataError(f"{explicit} does not hold the HetRec 2011 Last.fm files ({_PLAYS.filename} etc.)")
         return explicit
 
     configured = os.environ.get(ENV_VAR, "").strip()
@@ -348,9 +344,7 @@ def resolve_data_dir(
             f"or allow Encore to download it from {source}"
         )
     try:
-        downloads.download_and_extract(
-            source, target, marker=_PLAYS.filename, description="Last.fm data set"
-        )
+        downloads.download_and_extract(source, target, marker=_PLAYS.filename, description="Last.fm data set")
     except downloads.DownloadError as exc:
         raise DataError(
             f"could not download the Last.fm data set from GroupLens ({exc}); download it by "

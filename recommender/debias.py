@@ -62,7 +62,9 @@ class PopularityPenalised(Recommender):
 
     name = "popularity-penalised"
 
-    def __init__(self, base: Recommender, penalty: float = DEFAULT_POPULARITY_PENALTY, popularity: np.ndarray | None = None) -> None:
+    def __init__(
+        self, base: Recommender, penalty: float = DEFAULT_POPULARITY_PENALTY, popularity: np.ndarray | None = None
+    ) -> None:
         """`popularity` (normalised, one per artist) with an already fitted `base` skips `fit`, so one
         fitted model can be re-ranked at several penalties."""
         if penalty < 0:

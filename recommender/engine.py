@@ -6,8 +6,8 @@ in artists rather than matrix columns. Everything user-facing (the CLI, the bot)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,8 +78,14 @@ class Explanation:
 
 
 class Engine:
-    def __init__(self, model: ALSRecommender, interactions: Interactions, catalogue: ArtistCatalogue, like_plays: float = LIKE_PLAYS,
-                 popularity_penalty: float = 0.0) -> None:
+    def __init__(
+        self,
+        model: ALSRecommender,
+        interactions: Interactions,
+        catalogue: ArtistCatalogue,
+        like_plays: float = LIKE_PLAYS,
+        popularity_penalty: float = 0.0,
+    ) -> None:
         if model.n_items != interactions.shape[1]:
             raise ValueError("the model and the interactions disagree on the number of artists")
         self.model = model
@@ -95,16 +101,20 @@ class Engine:
 
     # -- rows -----------------------------------------------------------------------------------
 
-    def likes_row(self, liked: Iterable[int], not_interested: Iterable[int] = (),
-                  plays: Sequence[float | None] | None = None) -> sp.csr_matrix:
+    def likes_row(
+        self, liked: Iterable[int], not_interested: Iterable[int] = (), plays: Sequence[float | None] | None = None
+    ) -> sp.csr_matrix:
         """A member's row: `like_plays` per liked artist, or its play count from `plays` (aligned
         with `liked`; None for a plain like), and marks for the "not interested" ones."""
         liked = list(liked)
         counts = [self.like_plays if p is None or p <= 0 else float(p) for p in plays] if plays is not None else None
         if counts is not None and len(counts) != len(liked):
             raise ValueError("plays must have one entry per liked artist")
-        known = [(column, counts[i] if counts else self.like_plays) for i, artist in enumerate(liked)
-                 if (column := self.interactions.artist_column(artist)) is not None]
+        known = [
+            (column, counts[i] if counts else self.like_plays)
+            for i, artist in enumerate(liked)
+            if (column := self.interactions.artist_column(artist)) is not None
+        ]
         if not known:
             raise EngineError("none of those artists is known to the model yet, so there is nothing to go on")
         columns, values = zip(*known)
@@ -119,7 +129,9 @@ class Engine:
 
     # -- recommendations ------------------------------------------------------------------------
 
-    def recommend_for_user(self, user_key: str, n: int = 10, listeners: ListenerBlend | None = None) -> list[Recommendation]:
+    def recommend_for_user(
+        self, user_key: str, n: int = 10, listeners: ListenerBlend | None = None
+    ) -> list[Recommendation]:
         """For a user of the interaction matrix.
 
         With `listeners` (a `ListenerBlend` fitted around this engine's model, see `listener_blend`)
@@ -134,9 +146,14 @@ class Engine:
         """A `ListenerBlend` around the served ALS, fitted on this engine's matrix (about a second)."""
         return ListenerBlend.around(self.model, self.interactions.plays)
 
-    def recommend_for_likes(self, liked: Iterable[int], n: int = 10, not_interested: Iterable[int] = (),
-                            plays: Sequence[float | None] | None = None,
-                            popularity_penalty: float | None = None) -> list[Recommendation]:
+    def recommend_for_likes(
+        self,
+        liked: Iterable[int],
+        n: int = 10,
+        not_interested: Iterable[int] = (),
+        plays: Sequence[float | None] | None = None,
+        popularity_penalty: float | None = None,
+    ) -> list[Recommendation]:
         """For anyone, from a list of liked artist ids, solved at once without refitting.
         `popularity_penalty` overrides the engine's own (a server's setting, say)."""
         return self._recommend(self.likes_row(liked, not_interested, plays), n, popularity_penalty)
@@ -146,8 +163,9 @@ class Engine:
         rows = sp.csr_matrix(rows)
         return [self._recommend(rows[i], n) for i in range(rows.shape[0])]
 
-    def _recommend(self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None,
-                   ranking: np.ndarray | None = None) -> list[Recommendation]:
+    def _recommend(
+        self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None, ranking: np.ndarray | None = None
+    ) -> list[Recommendation]:
         n = check_count(n)
         # One solve serves both the scores and every recommendation's reasons. On a large catalogue the
         # pruned scorer finds the top n without scoring every artist; the answer is the dense pass's.
@@ -196,9 +214,14 @@ class Engine:
             not_interested=mark < 0,
         )
 
-    def explain_for_likes(self, liked: Iterable[int], artist_id: int, not_interested: Iterable[int] = (),
-                          plays: Sequence[float | None] | None = None,
-                          popularity_penalty: float | None = None) -> Explanation:
+    def explain_for_likes(
+        self,
+        liked: Iterable[int],
+        artist_id: int,
+        not_interested: Iterable[int] = (),
+        plays: Sequence[float | None] | None = None,
+        popularity_penalty: float | None = None,
+    ) -> Explanation:
         return self.explain(self.likes_row(liked, not_interested, plays), artist_id, popularity_penalty)
 
     def explain_for_user(self, user_key: str, artist_id: int) -> Explanation:
@@ -215,7 +238,7 @@ class Engine:
         columns, similarities = self.model.similar_items(column, n)
         return [(self._artist(int(c)), float(s)) for c, s in zip(columns, similarities)]
 
-    def prepare(self) -> "Engine":
+    def prepare(self) -> Engine:
         """Build ahead of the first request what serving builds on first use: the pruned scorer, on a
         catalogue of `pruned_from_artists` artists or more (about 0.15 s at 160,000 artists)."""
         if self.model.n_items >= self.pruned_from_artists:
@@ -229,7 +252,9 @@ class Engine:
             self._pruned_built = True
         return self._pruned
 
-    def _pruned_top(self, solved: SolvedUser, row: sp.csr_matrix, n: int, popularity_penalty: float | None) -> PrunedTop | None:
+    def _pruned_top(
+        self, solved: SolvedUser, row: sp.csr_matrix, n: int, popularity_penalty: float | None
+    ) -> PrunedTop | None:
         """The top n as the dense path ranks it (`top_n(self._ranking_scores(...), n, exclude=row)`), by
         the pruned scorer; None where the dense path is to be taken."""
         if self.model.n_items < self.pruned_from_artists:
@@ -257,7 +282,7 @@ def check_count(n: int) -> int:
 
 
 def join_names(parts: Sequence[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

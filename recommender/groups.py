@@ -13,8 +13,8 @@ below are the best of those measurements.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -126,7 +126,9 @@ def member_scale(scores: np.ndarray, strategy: str, normalisation: str) -> np.nd
     return rank_percentiles(scores) if strategy in RANK_STRATEGIES else normalise(scores, normalisation)
 
 
-def aggregate(values: np.ndarray, strategy: str = DEFAULT_STRATEGY, misery_quantile: float = MISERY_QUANTILE) -> np.ndarray:
+def aggregate(
+    values: np.ndarray, strategy: str = DEFAULT_STRATEGY, misery_quantile: float = MISERY_QUANTILE
+) -> np.ndarray:
     """One group score per artist from the members' values (members x artists)."""
     if strategy in ("average", "borda"):
         return values.mean(axis=0)
@@ -172,10 +174,7 @@ def blend_scores(
     values = member_scale(scores, strategy, normalisation)
     group = aggregate(values, strategy, misery_quantile)
     columns = best_columns(group, n, held)
-    return [
-        GroupPick(int(c), float(group[c]), tuple(float(v) for v in values[:, c]))
-        for c in columns
-    ]
+    return [GroupPick(int(c), float(group[c]), tuple(float(v) for v in values[:, c])) for c in columns]
 
 
 def merge_round_robin(lists: Sequence[np.ndarray], n: int) -> np.ndarray:

@@ -34,7 +34,7 @@ class Interactions:
         object.__setattr__(self, "_artist_index", {int(a): i for i, a in enumerate(self.artist_ids)})
 
     @classmethod
-    def from_plays(cls, plays: pd.DataFrame) -> "Interactions":
+    def from_plays(cls, plays: pd.DataFrame) -> Interactions:
         """From a frame with user_id, artist_id and plays columns (Last.fm users)."""
         user_ids, rows = factorise(plays["user_id"].to_numpy())
         artist_ids, cols = factorise(plays["artist_id"].to_numpy())
@@ -66,7 +66,10 @@ class Interactions:
         return self.plays[row]
 
     def row_from_columns(
-        self, columns: np.ndarray, value: float | np.ndarray, negative_columns: np.ndarray | None = None,
+        self,
+        columns: np.ndarray,
+        value: float | np.ndarray,
+        negative_columns: np.ndarray | None = None,
         negative_value: float | None = None,
     ) -> sp.csr_matrix:
         """A one-user row with `value` (one for all, or one per column) at `columns`, and
@@ -77,18 +80,22 @@ class Interactions:
             negative_value = float(value)
         columns = np.asarray(columns, dtype=np.int64)
         values = np.broadcast_to(np.asarray(value, dtype=np.float32), columns.shape)
-        negative_columns = np.unique(np.asarray(negative_columns if negative_columns is not None else [], dtype=np.int64))
+        negative_columns = np.unique(
+            np.asarray(negative_columns if negative_columns is not None else [], dtype=np.int64)
+        )
         keep = ~np.isin(columns, negative_columns)
         columns, first = np.unique(columns[keep], return_index=True)
         all_columns = np.concatenate([columns, negative_columns])
-        all_values = np.concatenate([values[keep][first], np.full(negative_columns.size, -negative_value, dtype=np.float32)])
+        all_values = np.concatenate(
+            [values[keep][first], np.full(negative_columns.size, -negative_value, dtype=np.float32)]
+        )
         order = np.argsort(all_columns, kind="stable")
         return sp.csr_matrix(
             (all_values[order].astype(np.float32), all_columns[order], np.array([0, all_columns.size])),
             shape=(1, self.shape[1]),
         )
 
-    def without_users(self, keys) -> "Interactions":
+    def without_users(self, keys) -> Interactions:
         drop = {str(k) for k in keys}
         keep = np.array([str(k) not in drop for k in self.user_keys])
         return Interactions(user_keys=self.user_keys[keep], artist_ids=self.artist_ids, plays=self.plays[keep])

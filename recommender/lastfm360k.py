@@ -26,7 +26,9 @@ def _parse_chunk(lines: list[str]) -> tuple[pd.DataFrame, int]:
     text = "".join(lines)
     try:
         # Numeric plays parse in C; a non-number fails the block into the slow path.
-        frame = read_exact_tsv(text, COLUMNS, {"user": str, "artist_mbid": str, "artist_name": str, "plays": "float64"}, has_header=False)
+        frame = read_exact_tsv(
+            text, COLUMNS, {"user": str, "artist_mbid": str, "artist_name": str, "plays": "float64"}, has_header=False
+        )
         malformed = 0
     except (ValueError, pd.errors.ParserError):
         # Rare: a line with the wrong number of fields or non-numeric plays.

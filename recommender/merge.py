@@ -30,7 +30,7 @@ class MemberPlays:
     plays: np.ndarray
 
     @classmethod
-    def from_likes(cls, likes: list[tuple[int, int, str, float | None]], like_plays: float) -> "MemberPlays":
+    def from_likes(cls, likes: list[tuple[int, int, str, float | None]], like_plays: float) -> MemberPlays:
         """From (user_id, artist_id, source, weight) rows: a weight (imported plays) wins over a like."""
         if not likes:
             empty = np.empty(0, dtype=np.int64)

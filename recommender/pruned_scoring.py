@@ -66,7 +66,9 @@ class PrunedTopN:
     Built once per model and popularity (about 0.15 s and a 41 MB copy of the factors at 160K x 64);
     read-only afterwards, so requests may share it across threads."""
 
-    def __init__(self, item_factors: np.ndarray, popularity: np.ndarray, bins: int = BINS, width: float = BIN_WIDTH) -> None:
+    def __init__(
+        self, item_factors: np.ndarray, popularity: np.ndarray, bins: int = BINS, width: float = BIN_WIDTH
+    ) -> None:
         """Prefer `build`, which also checks that this BLAS scores blocks as it scores the whole."""
         factors = np.ascontiguousarray(item_factors, dtype=np.float32)
         n_items, self.n_factors = factors.shape
@@ -81,8 +83,10 @@ class PrunedTopN:
         body = n_items - n_items % ROW_GROUP
         by_popularity = np.argsort(self.popularity32[:body], kind="stable")
         edges = _bin_edges(self.popularity32[by_popularity].astype(np.float64), bins, width)
-        order = [by_popularity[lo:hi][np.argsort(-norms[by_popularity[lo:hi]], kind="stable")]  # largest norm first
-                 for lo, hi in zip(edges[:-1], edges[1:])]
+        order = [
+            by_popularity[lo:hi][np.argsort(-norms[by_popularity[lo:hi]], kind="stable")]  # largest norm first
+            for lo, hi in zip(edges[:-1], edges[1:])
+        ]
         order.append(np.arange(body, n_items))
         order = np.concatenate(order).astype(np.int64)
         self.starts = edges  # bin b is rows starts[b]:starts[b + 1] of the binned order
@@ -92,7 +96,9 @@ class PrunedTopN:
         self.factors = np.ascontiguousarray(factors[order])
         self.norms = norms[order]
         self.popularity_in_order = self.popularity32[order]
-        self.bin_min_popularity = np.array([float(self.popularity_in_order[a:z].min()) for a, z in zip(edges[:-1], edges[1:])])
+        self.bin_min_popularity = np.array(
+            [float(self.popularity_in_order[a:z].min()) for a, z in zip(edges[:-1], edges[1:])]
+        )
         self.position = np.empty(n_items, dtype=np.int64)
         self.position[order] = np.arange(n_items)
         self.arange = np.arange(n_items, dtype=np.int64)
@@ -101,7 +107,9 @@ class PrunedTopN:
         # groups are b * spread + (max_norm - norm), so that one searchsorted finds how many groups of
         # each bin reach a norm (`_reaching`).
         spread = 2.0 * self.max_norm + 2.0
-        self._keys = np.repeat(np.arange(self.sizes.size), self.sizes // ROW_GROUP) * spread + (self.max_norm - self.norms[:body:ROW_GROUP])
+        self._keys = np.repeat(np.arange(self.sizes.size), self.sizes // ROW_GROUP) * spread + (
+            self.max_norm - self.norms[:body:ROW_GROUP]
+        )
         self._key_offsets = np.arange(self.sizes.size) * spread
         self._group_starts = edges[:-1] // ROW_GROUP
         self._key_margin = 1e-9 * spread * max(1, self.sizes.size)
@@ -115,8 +123,15 @@ class PrunedTopN:
         self._first_penalised = np.maximum(self._first, np.clip(LEAST_POPULAR - edges[:-1], 0, self.sizes))
 
     @classmethod
-    def build(cls, item_factors: np.ndarray, popularity: np.ndarray, bins: int = BINS, width: float = BIN_WIDTH,
-              checks: int = 3, seed: int = 0) -> "PrunedTopN | None":
+    def build(
+        cls,
+        item_factors: np.ndarray,
+        popularity: np.ndarray,
+        bins: int = BINS,
+        width: float = BIN_WIDTH,
+        checks: int = 3,
+        seed: int = 0,
+    ) -> PrunedTopN | None:
         """A pruned scorer, or None when this BLAS does not score blocks of rows exactly as it scores
         the whole matrix (then only the dense path gives the dense path's scores) or the factors are
         not all finite."""
@@ -151,7 +166,7 @@ class PrunedTopN:
             start = int(self.starts[b])
             upto = min(int(self.sizes[b]), -(-int(wanted[b]) // ROW_GROUP) * ROW_GROUP)
             self._score(vector, out, start + int(done[b]), start + upto)
-            scored.append(self.arange[start + int(done[b]):start + upto])
+            scored.append(self.arange[start + int(done[b]) : start + upto])
             done[b] = upto
 
     def _reaching(self, floors: np.ndarray) -> np.ndarray:
@@ -159,7 +174,9 @@ class PrunedTopN:
         groups of rows: a prefix of the bin. Never fewer than exactly (a hair more where norms tie)."""
         # A floor above every norm lands before the bin's keys, one below every norm after them: the
         # counts are clamped to the bin either way.
-        ends = np.searchsorted(self._keys, self._key_offsets + (self.max_norm + self._key_margin - floors), side="right")
+        ends = np.searchsorted(
+            self._keys, self._key_offsets + (self.max_norm + self._key_margin - floors), side="right"
+        )
         return np.minimum(np.maximum(ends - self._group_starts, 0) * ROW_GROUP, self.sizes)
 
     def top(self, vector: np.ndarray, n: int, excluded: np.ndarray, penalty: float = 0.0) -> PrunedTop | None:
@@ -186,7 +203,7 @@ class PrunedTopN:
 
         scores = np.empty(n_items, dtype=np.float32)
         done = np.zeros(self.sizes.size, dtype=np.int64)
-        scored: list[np.ndarray] = [self.arange[self.tail[0]:self.tail[1]]]
+        scored: list[np.ndarray] = [self.arange[self.tail[0] : self.tail[1]]]
         self._score(vector, scores, *self.tail)
         self._extend(vector, scores, done, self._first_penalised if penalty > 0 else self._first, scored)
 
@@ -202,7 +219,7 @@ class PrunedTopN:
             rows = np.concatenate(scored)
             scale = np.max(scores[rows], keepdims=True)  # float32, as in rerank
             c = float((penalty * scale)[0])
-        slack = 2.0 ** -22 * (grow * self.max_norm + c)  # rounding of s - c * popularity
+        slack = 2.0**-22 * (grow * self.max_norm + c)  # rounding of s - c * popularity
 
         def wanted_above(threshold: float | np.ndarray) -> np.ndarray:
             # A row can reach `threshold` only if grow |v| - c * (least popularity of its bin) + slack does.
@@ -240,7 +257,12 @@ class PrunedTopN:
         columns = self.columns[rows]
         order = np.lexsort((columns, -ranked))[:n]
         rows, columns, ranked = rows[order], columns[order], ranked[order]
-        return PrunedTop(columns=columns, ranking_scores=ranked, scores=scores[rows], scored=int(done.sum()) + self.tail[1] - self.tail[0])
+        return PrunedTop(
+            columns=columns,
+            ranking_scores=ranked,
+            scores=scores[rows],
+            scored=int(done.sum()) + self.tail[1] - self.tail[0],
+        )
 
     def _ranked(self, scores: np.ndarray, rows: np.ndarray, scale: np.ndarray | None, penalty: float) -> np.ndarray:
         """rerank's arithmetic, column by column: scores - penalty * scale * popularity, in float32."""

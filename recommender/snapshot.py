@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class Snapshot:
 
 
 def new_version() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interactions, meta: dict[str, Any]) -> Path:
@@ -82,7 +82,7 @@ def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interact
         full_meta = {
             "format": FORMAT_VERSION,
             "version": version,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": model.name,
             "parameters": model.parameters(),
             "users": int(plays.shape[0]),
@@ -112,7 +112,9 @@ def load_snapshot(path: Path) -> Snapshot:
     except (OSError, ValueError) as error:
         raise SnapshotError(f"snapshot {path}: {META_FILE} is unreadable ({error})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-        raise SnapshotError(f"snapshot {path} has an unknown format {meta.get('format') if isinstance(meta, dict) else None!r}")
+        raise SnapshotError(
+            f"snapshot {path} has an unknown format {meta.get('format') if isinstance(meta, dict) else None!r}"
+        )
     if not model_path.is_file():
         raise SnapshotError(f"snapshot {path} has no {MODEL_FILE}")
     if _sha256(model_path) != meta.get("model_sha256"):
@@ -171,7 +173,7 @@ def load_latest(directory: Path, fingerprint: str | None = None) -> tuple[Snapsh
 
 
 def _strip(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    return {name[len(prefix) :]: value for name, value in arrays.items() if name.startswith(prefix)}
 
 
 def _sha256(path: Path) -> str:

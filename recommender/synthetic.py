@@ -263,9 +263,7 @@ def write_lastfm_360k_tsv(interactions: Interactions, path: Path | str, rows_per
     plays = sp.csr_matrix(interactions.plays)
     users = np.array([user_sha1(str(k)) for k in interactions.user_keys], dtype=object)
     # One "mbid<TAB>name" string per column, built once.
-    artists = np.array(
-        [f"{artist_mbid(a)}\t{artist_name(a)}" for a in interactions.artist_ids.tolist()], dtype=object
-    )
+    artists = np.array([f"{artist_mbid(a)}\t{artist_name(a)}" for a in interactions.artist_ids.tolist()], dtype=object)
     row_of_entry = np.repeat(np.arange(plays.shape[0], dtype=np.int64), np.diff(plays.indptr))
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for start in range(0, plays.nnz, rows_per_chunk):

@@ -29,11 +29,34 @@ CALIBRATION_USERS = 800
 #: Tags per artist that count towards a genre profile.
 TAGS_PER_ARTIST = 5
 #: Tags about the listener or the record collection, not the music.
-NOT_GENRES = frozenset({
-    "seen live", "favorites", "favourites", "favorite", "favourite", "favorite artists", "favourite artists",
-    "my favorite", "my favorites", "love", "loved", "awesome", "amazing", "beautiful", "good", "cool",
-    "albums i own", "under 2000 listeners", "spotify", "check out", "fav", "favs", "my music", "best",
-})
+NOT_GENRES = frozenset(
+    {
+        "seen live",
+        "favorites",
+        "favourites",
+        "favorite",
+        "favourite",
+        "favorite artists",
+        "favourite artists",
+        "my favorite",
+        "my favorites",
+        "love",
+        "loved",
+        "awesome",
+        "amazing",
+        "beautiful",
+        "good",
+        "cool",
+        "albums i own",
+        "under 2000 listeners",
+        "spotify",
+        "check out",
+        "fav",
+        "favs",
+        "my music",
+        "best",
+    }
+)
 
 #: (lowest percentile, words), checked from the top.
 _WORDS = (
@@ -98,7 +121,7 @@ class PairCalibration:
         self.similarities = values
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray) -> "PairCalibration":
+    def from_vectors(cls, vectors: np.ndarray) -> PairCalibration:
         """Every pair of distinct rows of `vectors` (zero rows are left out)."""
         vectors = np.asarray(vectors, dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1)
@@ -167,7 +190,9 @@ def genre_profile(
     return sorted(((tag, value / total) for tag, value in totals.items()), key=lambda item: (-item[1], item[0]))
 
 
-def side_by_side(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]], n: int = 8) -> list[tuple[str, float, float]]:
+def side_by_side(
+    a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]], n: int = 8
+) -> list[tuple[str, float, float]]:
     """The `n` genres that matter most to the two profiles together: (genre, share for a, share for b),
     ordered by the two shares summed (for a mirrored chart)."""
     left, right = dict(a), dict(b)

@@ -7,8 +7,9 @@ same way, so a bot cannot tell which engine fitted the snapshot it serves.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,8 +30,9 @@ class Trainer(Protocol):
     #: Whether `fit` can start from earlier factors (`initial`), which makes periodic refits cheaper.
     warm_starts: bool
 
-    def fit(self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None,
-            iterations: int | None = None) -> ALSRecommender: ...
+    def fit(
+        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
+    ) -> ALSRecommender: ...
 
 
 class ImplicitTrainer:
@@ -42,8 +44,9 @@ class ImplicitTrainer:
     def __init__(self, config: ALSConfig = ALSConfig()) -> None:
         self.config = config
 
-    def fit(self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None,
-            iterations: int | None = None) -> ALSRecommender:
+    def fit(
+        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
+    ) -> ALSRecommender:
         return ALSRecommender(self.config).fit(plays, initial=initial, iterations=iterations)
 
 

@@ -29,7 +29,7 @@ class Weighting:
     average_length: float = 1.0
 
     @classmethod
-    def fit(cls, plays: sp.csr_matrix, scheme: str = "bm25", k1: float = 0.5, b: float = 0.0) -> "Weighting":
+    def fit(cls, plays: sp.csr_matrix, scheme: str = "bm25", k1: float = 0.5, b: float = 0.0) -> Weighting:
         if scheme not in SCHEMES:
             raise ValueError(f"unknown weighting {scheme!r}; choose one of {', '.join(SCHEMES)}")
         if scheme != "bm25":

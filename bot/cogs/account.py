@@ -19,7 +19,7 @@ PRIVACY_TEXT = {
 class ConfirmForget(OwnedView):
     refusal = "only the member who asked can confirm this."
 
-    def __init__(self, cog: "Account", owner: int) -> None:
+    def __init__(self, cog: Account, owner: int) -> None:
         super().__init__(owner, timeout=120)
         self.cog = cog
 
@@ -47,12 +47,18 @@ class Account(commands.Cog):
 
     @app_commands.command(name="forget-me", description="Delete everything Encore keeps about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        await reply(interaction, "This deletes all your likes, marks and settings in Encore, in every server. Sure?",
-                    ephemeral=True, view=ConfirmForget(self, interaction.user.id))
+        await reply(
+            interaction,
+            "This deletes all your likes, marks and settings in Encore, in every server. Sure?",
+            ephemeral=True,
+            view=ConfirmForget(self, interaction.user.id),
+        )
 
     @app_commands.command(name="privacy", description="Whether others may see your likes and taste")
     @app_commands.describe(setting="public or private (leave out to see your current setting)")
-    async def privacy(self, interaction: discord.Interaction, setting: Literal["public", "private"] | None = None) -> None:
+    async def privacy(
+        self, interaction: discord.Interaction, setting: Literal["public", "private"] | None = None
+    ) -> None:
         if setting is None:
             current = await self.store.privacy_of(interaction.user.id)
             await reply(interaction, f"Your privacy is **{current}**. {PRIVACY_TEXT[current]}", ephemeral=True)

@@ -8,9 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from recommender.debias import DEFAULT_POPULARITY_PENALTY
-
 from bot.utils import reply, reply_error
+from recommender.debias import DEFAULT_POPULARITY_PENALTY
 
 #: Past about 1 the penalty outweighs taste: P1 NDCG@10 falls from 0.264 at 0 to 0.200 at 0.9 (the evaluation report).
 MAX_POPULARITY_PENALTY = 2.0
@@ -40,11 +39,16 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         embed.add_field(name="Likes", value=f"{counts.get('likes', 0):,}")
         if self.bot.follow_trainer:
             poll = self.bot.services.settings.snapshot_poll_seconds
-            embed.add_field(name="Refits", value=f"by `encore train`; published snapshots are picked up within {poll:g} s")
+            embed.add_field(
+                name="Refits", value=f"by `encore train`; published snapshots are picked up within {poll:g} s"
+            )
         else:
             embed.add_field(name="Refits", value=f"every {models.refit_interval / 60:g} min when something changed")
         if self.bot.shard_count:
-            embed.add_field(name="Shard", value=f"{interaction.guild.shard_id if interaction.guild else 0} of {self.bot.shard_count}")
+            embed.add_field(
+                name="Shard",
+                value=f"{interaction.guild.shard_id if interaction.guild else 0} of {self.bot.shard_count}",
+            )
         if models.last_error:
             embed.add_field(name="Last refit failed", value=models.last_error[:1000], inline=False)
         await reply(interaction, embed=embed, ephemeral=True)
@@ -59,28 +63,39 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
             # A local refit would make this process serve another model than the bot's other shards.
             await self.bot.services.models.pick_up_published()
             version = self.bot.services.models.state.snapshot.version
-            await reply(interaction, "This bot's model is refitted by `encore train`, which refits when members' data "
-                                     f"changed; serving the newest published snapshot, `{version}`.", ephemeral=True)
+            await reply(
+                interaction,
+                "This bot's model is refitted by `encore train`, which refits when members' data "
+                f"changed; serving the newest published snapshot, `{version}`.",
+                ephemeral=True,
+            )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         started = time.perf_counter()
         timings = await self.bot.services.models.refit()
         if timings is None:
-            await reply_error(interaction, f"the refit failed and the previous model keeps serving: {self.bot.services.models.last_error}")
+            await reply_error(
+                interaction,
+                f"the refit failed and the previous model keeps serving: {self.bot.services.models.last_error}",
+            )
             return
         version = self.bot.services.models.state.snapshot.version
-        await reply(interaction, f"Refitted in {time.perf_counter() - started:.1f} s; now serving `{version}`.", ephemeral=True)
-
+        await reply(
+            interaction, f"Refitted in {time.perf_counter() - started:.1f} s; now serving `{version}`.", ephemeral=True
+        )
 
     @app_commands.command(name="settings", description="This server's settings (Manage Server only)")
     @app_commands.describe(
         popularity_penalty="0 ranks purely by taste; higher favours lesser-known artists "
-                           f"(0-{MAX_POPULARITY_PENALTY:g}, default {DEFAULT_POPULARITY_PENALTY:g})",
+        f"(0-{MAX_POPULARITY_PENALTY:g}, default {DEFAULT_POPULARITY_PENALTY:g})",
         reset="Go back to Encore's defaults",
     )
-    async def settings(self, interaction: discord.Interaction,
-                       popularity_penalty: app_commands.Range[float, 0.0, MAX_POPULARITY_PENALTY] | None = None,
-                       reset: bool = False) -> None:
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        popularity_penalty: app_commands.Range[float, 0.0, MAX_POPULARITY_PENALTY] | None = None,
+        reset: bool = False,
+    ) -> None:
         if not interaction.permissions.manage_guild:
             await reply_error(interaction, "you need the Manage Server permission for that.")
             return
@@ -91,9 +106,12 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
             await store.set_server_popularity_penalty(guild_id, popularity_penalty)
         current = await self.bot.services.library.popularity_penalty(guild_id)
         changed = "Saved. " if reset or popularity_penalty is not None else ""
-        await reply(interaction, f"{changed}Popularity penalty: **{current:g}** — {_penalty_meaning(current)} "
-                    f"(Encore's default is {DEFAULT_POPULARITY_PENALTY:g}; it applies to /recommend and /why here).",
-                    ephemeral=True)
+        await reply(
+            interaction,
+            f"{changed}Popularity penalty: **{current:g}** — {_penalty_meaning(current)} "
+            f"(Encore's default is {DEFAULT_POPULARITY_PENALTY:g}; it applies to /recommend and /why here).",
+            ephemeral=True,
+        )
 
 
 def _penalty_meaning(penalty: float) -> str:
@@ -104,6 +122,7 @@ def _penalty_meaning(penalty: float) -> str:
     if penalty <= 0.6:
         return "lesser-known artists get a fair share at almost no cost in accuracy (measured)"
     return "strongly favours lesser-known artists, at some cost in accuracy"
+
 
 async def setup(bot) -> None:
     await bot.add_cog(Admin(bot))

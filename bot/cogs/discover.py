@@ -6,9 +6,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from recommender.engine import MAX_RESULTS, EngineError, Recommendation
 from bot.services.library import LibraryError
-from bot.utils import CHOICE_LIMIT, DESCRIPTION_LIMIT, OwnedView, artist_choices, choice_name, join_names, link, reply, reply_error, reply_library_error, safe
+from bot.utils import (
+    CHOICE_LIMIT,
+    DESCRIPTION_LIMIT,
+    OwnedView,
+    artist_choices,
+    choice_name,
+    join_names,
+    link,
+    reply,
+    reply_error,
+    reply_library_error,
+    safe,
+)
+from recommender.engine import MAX_RESULTS, EngineError, Recommendation
 
 SELECT_OPTIONS = 25
 
@@ -28,14 +40,16 @@ class RecommendationView(OwnedView):
 
     refusal = "these controls belong to whoever asked; run /recommend yourself."
 
-    def __init__(self, cog: "Discover", owner: int, shown: list[Recommendation], count: int, genre: str | None) -> None:
+    def __init__(self, cog: Discover, owner: int, shown: list[Recommendation], count: int, genre: str | None) -> None:
         super().__init__(owner, timeout=600)
         self.cog, self.shown, self.count, self.genre = cog, list(shown), count, genre
         self._fill()
 
     def _options(self) -> list[discord.SelectOption]:
-        return [discord.SelectOption(label=r.artist.name[:100], value=str(r.artist.artist_id))
-                for r in self.shown[-SELECT_OPTIONS:]]
+        return [
+            discord.SelectOption(label=r.artist.name[:100], value=str(r.artist.artist_id))
+            for r in self.shown[-SELECT_OPTIONS:]
+        ]
 
     def _fill(self) -> None:
         self.like_select.options = self._options()
@@ -47,22 +61,32 @@ class RecommendationView(OwnedView):
         artist = self.cog.library.catalogue.get(int(select.values[0]))
         new = await self.cog.library.store.like(interaction.user.id, artist.artist_id, guild_id=interaction.guild_id)
         note = "Noted: you like" if new else "You already like"
-        await interaction.response.send_message(f"{note} {link(artist)}. Your next /recommend takes it into account.",
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(
+            f"{note} {link(artist)}. Your next /recommend takes it into account.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @discord.ui.select(placeholder="🚫 Not interested in…", min_values=1, max_values=1)
     async def dismiss_select(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
         artist = self.cog.library.catalogue.get(int(select.values[0]))
         await self.cog.library.not_interested(interaction.user.id, artist.artist_id)
-        await interaction.response.send_message(f"Got it: Encore will not recommend {link(artist)} to you again.",
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(
+            f"Got it: Encore will not recommend {link(artist)} to you again.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @discord.ui.button(label="Show more", style=discord.ButtonStyle.primary)
     async def more(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         try:
             extra = await self.cog.library.recommend(
-                self.owner, self.count, genre=self.genre, exclude=[r.artist.artist_id for r in self.shown],
-                guild_id=interaction.guild_id)
+                self.owner,
+                self.count,
+                genre=self.genre,
+                exclude=[r.artist.artist_id for r in self.shown],
+                guild_id=interaction.guild_id,
+            )
         except LibraryError as error:
             await reply_error(interaction, str(error))
             return
@@ -81,18 +105,25 @@ class Discover(commands.Cog):
         self.bot = bot
         self.library = bot.services.library
 
-    async def artist_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def artist_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return artist_choices(self.library.catalogue, current)
 
-    async def genre_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=choice_name(tag), value=tag[:CHOICE_LIMIT])
-                for tag in self.library.catalogue.search_tags(current[:CHOICE_LIMIT], 25)]
+    async def genre_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=choice_name(tag), value=tag[:CHOICE_LIMIT])
+            for tag in self.library.catalogue.search_tags(current[:CHOICE_LIMIT], 25)
+        ]
 
     @app_commands.command(name="recommend", description="Artists you may like, and why")
     @app_commands.describe(count="How many (1-25, default 10)", genre="Only artists with this tag, e.g. jazz")
     @app_commands.autocomplete(genre=genre_autocomplete)
-    async def recommend(self, interaction: discord.Interaction,
-                        count: app_commands.Range[int, 1, 25] = 10, genre: str | None = None) -> None:
+    async def recommend(
+        self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10, genre: str | None = None
+    ) -> None:
         genre = genre.strip() if genre else None
         try:
             found = await self.library.recommend(interaction.user.id, count, genre=genre, guild_id=interaction.guild_id)
@@ -108,8 +139,9 @@ class Discover(commands.Cog):
     @app_commands.command(name="similar", description="Artists similar to one artist")
     @app_commands.describe(artist="The artist's name", count="How many (1-25, default 10)")
     @app_commands.autocomplete(artist=artist_autocomplete)
-    async def similar(self, interaction: discord.Interaction, artist: str,
-                      count: app_commands.Range[int, 1, 25] = 10) -> None:
+    async def similar(
+        self, interaction: discord.Interaction, artist: str, count: app_commands.Range[int, 1, 25] = 10
+    ) -> None:
         try:
             found = self.library.resolve(artist)
             results = self.library.models.engine.similar(found.artist_id, count)
@@ -133,8 +165,9 @@ class Discover(commands.Cog):
             await reply_library_error(interaction, error)
             return
         sentences = [safe(line, 300) for line in explanation.sentences()]
-        embed = discord.Embed(title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences),
-                              url=explanation.artist.url)
+        embed = discord.Embed(
+            title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences), url=explanation.artist.url
+        )
         await reply(interaction, embed=embed, ephemeral=True)
 
 

@@ -9,8 +9,10 @@ from discord.ext import commands
 from bot.lastfm.client import LastFmError
 from bot.utils import join_names, reply, reply_error, safe
 
-NOT_SET_UP = ("Last.fm import is not set up on this bot: whoever runs it sets LASTFM_API_KEY "
-              "(a free key from https://www.last.fm/api/account/create).")
+NOT_SET_UP = (
+    "Last.fm import is not set up on this bot: whoever runs it sets LASTFM_API_KEY "
+    "(a free key from https://www.last.fm/api/account/create)."
+)
 
 
 class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import your Last.fm listening"):
@@ -34,8 +36,12 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
             await reply_error(interaction, f"{text}. Anything imported earlier is unchanged.")
             return
         if summary.artists == 0:
-            await reply(interaction, f"Linked to Last.fm user **{safe(summary.username)}**, who has no plays yet. "
-                        "Encore checks again daily.", ephemeral=True)
+            await reply(
+                interaction,
+                f"Linked to Last.fm user **{safe(summary.username)}**, who has no plays yet. "
+                "Encore checks again daily.",
+                ephemeral=True,
+            )
             return
         top = join_names([safe(name, 40) for name in summary.top[:3]])
         await reply(
@@ -53,8 +59,11 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
             await reply_error(interaction, NOT_SET_UP)
             return
         if await importer.unlink(interaction.user.id):
-            await reply(interaction, "Unlinked: the artists imported from Last.fm are gone from your taste. "
-                        "Your own /like likes stay.", ephemeral=True)
+            await reply(
+                interaction,
+                "Unlinked: the artists imported from Last.fm are gone from your taste. Your own /like likes stay.",
+                ephemeral=True,
+            )
         else:
             await reply_error(interaction, "you have no Last.fm account linked; /lastfm link <username> adds one.")
 

@@ -18,12 +18,14 @@ class DidYouMean(OwnedView):
 
     refusal = "these buttons belong to whoever ran the command."
 
-    def __init__(self, cog: "Likes", owner: int, query: str, suggestions) -> None:
+    def __init__(self, cog: Likes, owner: int, query: str, suggestions) -> None:
         super().__init__(owner, timeout=300)
         self.cog, self.query = cog, query
         for artist in suggestions[:4]:
             self.add_item(self._choice(artist))
-        add = discord.ui.Button(label=choice_name(f"Add “{query}” as a new artist")[:80], style=discord.ButtonStyle.secondary)
+        add = discord.ui.Button(
+            label=choice_name(f"Add “{query}” as a new artist")[:80], style=discord.ButtonStyle.secondary
+        )
         add.callback = self._add_new
         self.add_item(add)
 
@@ -91,10 +93,14 @@ class Likes(commands.Cog):
         self.bot = bot
         self.library = bot.services.library
 
-    async def artist_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def artist_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return artist_choices(self.library.catalogue, current, AUTOCOMPLETE_CHOICES)
 
-    async def own_likes_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def own_likes_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         liked = await self.library.liked_artists(interaction.user.id)
         needle = current.casefold()
         names = [a.name for a in liked if needle in a.name.casefold()][:AUTOCOMPLETE_CHOICES]
@@ -108,7 +114,12 @@ class Likes(commands.Cog):
             result = await self.library.like(interaction.user.id, artist, interaction.guild_id)
         except NoMatch as error:
             view = DidYouMean(self, interaction.user.id, error.query, list(error.suggestions))
-            await reply(interaction, f"No artist called “{safe(error.query)}”. Did you mean one of these?", ephemeral=True, view=view)
+            await reply(
+                interaction,
+                f"No artist called “{safe(error.query)}”. Did you mean one of these?",
+                ephemeral=True,
+                view=view,
+            )
             return
         except LibraryError as error:
             await reply_error(interaction, str(error))
@@ -149,8 +160,12 @@ class Likes(commands.Cog):
             return
         lines = [f"{i}. {link(a)}" for i, a in enumerate(liked, 1)]
         pages = LikesPages(interaction.user.id, f"Liked by {safe(target.display_name, 60)}", lines)
-        await reply(interaction, embed=pages.embed(), view=pages if pages.pages > 1 else None,
-                    ephemeral=target.id == interaction.user.id)
+        await reply(
+            interaction,
+            embed=pages.embed(),
+            view=pages if pages.pages > 1 else None,
+            ephemeral=target.id == interaction.user.id,
+        )
 
 
 async def setup(bot) -> None:

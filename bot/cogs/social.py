@@ -58,22 +58,37 @@ class Social(commands.Cog):
 
     # -- /blend -----------------------------------------------------------------------------------
 
-    @app_commands.command(name="blend", description="Artists new to all of you that suit you all: you + the members named, or your voice channel")
+    @app_commands.command(
+        name="blend",
+        description="Artists new to all of you that suit you all: you + the members named, or your voice channel",
+    )
     @app_commands.describe(
         member1="A member to blend with (leave all out: everyone in your voice channel)",
-        member2="Another member", member3="Another member", member4="Another member", member5="Another member",
+        member2="Another member",
+        member3="Another member",
+        member4="Another member",
+        member5="Another member",
         count="How many artists (1-25, default 10)",
         strategy="How to weigh the members (default: average)",
     )
-    @app_commands.choices(strategy=[
-        app_commands.Choice(name="average: best for the group as a whole", value="average"),
-        app_commands.Choice(name="least misery: nobody should mind it", value="least-misery"),
-    ])
+    @app_commands.choices(
+        strategy=[
+            app_commands.Choice(name="average: best for the group as a whole", value="average"),
+            app_commands.Choice(name="least misery: nobody should mind it", value="least-misery"),
+        ]
+    )
     @app_commands.guild_only()
-    async def blend(self, interaction: discord.Interaction, member1: discord.Member | None = None,
-                    member2: discord.Member | None = None, member3: discord.Member | None = None,
-                    member4: discord.Member | None = None, member5: discord.Member | None = None,
-                    count: app_commands.Range[int, 1, 25] = 10, strategy: str = "average") -> None:
+    async def blend(
+        self,
+        interaction: discord.Interaction,
+        member1: discord.Member | None = None,
+        member2: discord.Member | None = None,
+        member3: discord.Member | None = None,
+        member4: discord.Member | None = None,
+        member5: discord.Member | None = None,
+        count: app_commands.Range[int, 1, 25] = 10,
+        strategy: str = "average",
+    ) -> None:
         named = [m for m in (member1, member2, member3, member4, member5) if m is not None]
         if named:
             group = [interaction.user] + [m for m in named if m.id != interaction.user.id]
@@ -81,14 +96,18 @@ class Social(commands.Cog):
         else:
             voice = getattr(interaction.user, "voice", None)
             if voice is None or voice.channel is None:
-                await reply_error(interaction, "name the members to blend with, or join a voice channel with them and run /blend there.")
+                await reply_error(
+                    interaction,
+                    "name the members to blend with, or join a voice channel with them and run /blend there.",
+                )
                 return
             group = [interaction.user] + self._voice_members(voice.channel, interaction.user.id)
             from_voice = True
         names = {m.id: m.display_name for m in group}
         try:
-            blend = await self.social.blend(interaction.user.id, [m.id for m in group], count, strategy,
-                                            skip_unavailable=from_voice)
+            blend = await self.social.blend(
+                interaction.user.id, [m.id for m in group], count, strategy, skip_unavailable=from_voice
+            )
         except MembersUnavailable as error:
             await reply_error(interaction, unavailable_text(error, names, interaction.user.id))
             return
@@ -98,11 +117,16 @@ class Social(commands.Cog):
         lines = []
         for rank, pick in enumerate(blend.picks, 1):
             most, least = blend.members[pick.suits_most], blend.members[pick.suits_least]
-            suits = ("suits everyone alike" if most == least
-                     else f"suits {safe(names[most], 40)} most, {safe(names[least], 40)} least")
+            suits = (
+                "suits everyone alike"
+                if most == least
+                else f"suits {safe(names[most], 40)} most, {safe(names[least], 40)} least"
+            )
             lines.append(f"**{rank}.** {link(pick.artist)} — {suits}")
-        embed = discord.Embed(title=clip(f"A blend for {who(blend.members, names)}", 256),
-                              description=clip("\n".join(lines) or "Nothing new to all of you; like a few more artists."))
+        embed = discord.Embed(
+            title=clip(f"A blend for {who(blend.members, names)}", 256),
+            description=clip("\n".join(lines) or "Nothing new to all of you; like a few more artists."),
+        )
         embed.set_footer(text=f"Only artists new to all of you, {STRATEGY_TEXT[blend.strategy]}")
         content = None
         if blend.left_out is not None:
@@ -135,8 +159,10 @@ class Social(commands.Cog):
             await reply_error(interaction, str(error))
             return
         compatibility = match.compatibility
-        lines = [f"Your tastes are more alike than **{compatibility.percent}%** of pairs of listeners: "
-                 f"{compatibility.words}."]
+        lines = [
+            f"Your tastes are more alike than **{compatibility.percent}%** of pairs of listeners: "
+            f"{compatibility.words}."
+        ]
         if match.shared:
             shown = [link(a) for a in match.shared[:SHARED_SHOWN]]
             more = len(match.shared) - len(shown)
@@ -145,18 +171,29 @@ class Social(commands.Cog):
             lines.append(f"You both like {join_names(shown)}.")
         else:
             lines.append("You do not share a liked artist yet.")
-        embed = discord.Embed(title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256),
-                              description=clip("\n".join(lines)))
+        embed = discord.Embed(
+            title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256), description=clip("\n".join(lines))
+        )
         # Private askers see their comparison alone: it shows their likes.
         ephemeral = await self.social.store.privacy_of(me.id) == "private"
         await reply(interaction, embed=embed, ephemeral=ephemeral)
         # The picture follows: rendering takes ~0.1 s, off the event loop.
         try:
-            png = await asyncio.to_thread(render_taste_card, me.display_name, member.display_name, match.genres,
-                                          compatibility.percent, compatibility.words)
+            png = await asyncio.to_thread(
+                render_taste_card,
+                me.display_name,
+                member.display_name,
+                match.genres,
+                compatibility.percent,
+                compatibility.words,
+            )
             embed.set_image(url=f"attachment://{CARD_NAME}")
             await interaction.edit_original_response(
-                embed=embed, attachments=[discord.File(io.BytesIO(png), filename=CARD_NAME, description="Your top genres side by side")])
+                embed=embed,
+                attachments=[
+                    discord.File(io.BytesIO(png), filename=CARD_NAME, description="Your top genres side by side")
+                ],
+            )
         except Exception:  # the text is already there; a missing picture is not worth an error reply
             log.warning("could not attach the taste picture", exc_info=True)
 
@@ -177,13 +214,21 @@ class Social(commands.Cog):
             if member is None or member.bot:
                 continue  # left the server
             c = neighbour.compatibility
-            common = f" · {neighbour.shared} artist{'s' if neighbour.shared != 1 else ''} in common" if neighbour.shared else ""
+            common = (
+                f" · {neighbour.shared} artist{'s' if neighbour.shared != 1 else ''} in common"
+                if neighbour.shared
+                else ""
+            )
             lines.append(f"**{len(lines) + 1}.** {safe(member.display_name, 60)} — {alike(c.percent, c.words)}{common}")
             if len(lines) == count:
                 break
         if not lines:
-            await reply(interaction, "Nobody else here has shared their taste yet (members with privacy private are "
-                        "never listed). Invite them to /like a few artists!", ephemeral=True)
+            await reply(
+                interaction,
+                "Nobody else here has shared their taste yet (members with privacy private are "
+                "never listed). Invite them to /like a few artists!",
+                ephemeral=True,
+            )
             return
         embed = discord.Embed(title="Nearest tastes in this server", description=clip("\n".join(lines)))
         embed.set_footer(text="Only members whose privacy is public are listed")
@@ -204,8 +249,9 @@ class Social(commands.Cog):
     @app_commands.command(name="trending", description="What this server has liked lately, and what is rising")
     @app_commands.describe(days=f"How many days back (1-{MAX_TREND_DAYS}, default 7)")
     @app_commands.guild_only()
-    async def trending(self, interaction: discord.Interaction,
-                       days: app_commands.Range[int, 1, MAX_TREND_DAYS] = 7) -> None:
+    async def trending(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_TREND_DAYS] = 7
+    ) -> None:
         try:
             trends = await self.social.trending(interaction.guild_id, days)
         except SocialError as error:
@@ -229,7 +275,9 @@ class Social(commands.Cog):
 
     # -- /genres ----------------------------------------------------------------------------------
 
-    @app_commands.command(name="genres", description="Your top genres (or a member's), from the tags of the artists liked")
+    @app_commands.command(
+        name="genres", description="Your top genres (or a member's), from the tags of the artists liked"
+    )
     @app_commands.describe(member="Whose genres (default: yours)")
     @app_commands.guild_only()
     async def genres(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
@@ -245,8 +293,10 @@ class Social(commands.Cog):
             return
         top = found[:10]
         widest = top[0][1]
-        lines = [f"**{i}.** {safe(tag, 40)} — {share:.0%} {'▰' * max(1, round(8 * share / widest))}"
-                 for i, (tag, share) in enumerate(top, 1)]
+        lines = [
+            f"**{i}.** {safe(tag, 40)} — {share:.0%} {'▰' * max(1, round(8 * share / widest))}"
+            for i, (tag, share) in enumerate(top, 1)
+        ]
         whose = "Your" if target.id == interaction.user.id else f"{safe(target.display_name, 60)}'s"
         embed = discord.Embed(title=f"{whose} top genres", description=clip("\n".join(lines)))
         embed.set_footer(text="From the Last.fm tags of the artists liked; /recommend genre: narrows to one")

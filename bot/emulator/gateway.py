@@ -15,8 +15,9 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -219,7 +220,7 @@ class Gateway:
             connection.closing = True
             try:
                 await asyncio.wait_for(connection.ws.close(code=1001, message=b"emulator stopping"), 2)
-            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            except (TimeoutError, ConnectionError, RuntimeError):
                 pass
             await self._stop_writer(connection)
 
@@ -236,7 +237,7 @@ class Gateway:
         self._log_waiters.append(entry)
         try:
             return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TimeoutError(f"no matching gateway frame within {timeout}s") from None
         finally:
             if entry in self._log_waiters:
@@ -536,7 +537,7 @@ class Gateway:
         connection.queue.put_nowait(None)
         try:
             await asyncio.wait_for(asyncio.shield(task), 1.0)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             task.cancel()
 
     async def _close(self, connection: GatewayConnection, code: int, reason: str) -> None:

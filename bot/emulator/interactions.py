@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import secrets
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from bot.emulator import permissions as perms
 from bot.emulator.gateway import Gateway
@@ -262,7 +263,9 @@ class InteractionDriver:
             return options, []
         path: list[tuple[str, int]] = []
         for part in subcommand.split():
-            match = next((o for o in options if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)), None)
+            match = next(
+                (o for o in options if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)), None
+            )
             if match is None:
                 raise ValueError(f"/{command['name']} has no subcommand {subcommand!r}")
             path.append((part, match["type"]))
@@ -292,7 +295,11 @@ class InteractionDriver:
                 if len(value) < schema.get("min_length", 0) or len(value) > schema.get("max_length", 6000):
                     raise ValueError(f"option {name!r}: length {len(value)} outside the allowed range")
         elif kind == INTEGER:
-            if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.lstrip("-").isdigit()):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                and not (isinstance(value, str) and value.lstrip("-").isdigit())
+            ):
                 raise ValueError(f"option {name!r} needs an integer, got {value!r}")
             value = int(value)
         elif kind == NUMBER:
@@ -322,8 +329,13 @@ class InteractionDriver:
             if schema.get("channel_types") and channel.type not in schema["channel_types"]:
                 raise ValueError(f"option {name!r} accepts channel types {schema['channel_types']}, not {channel.type}")
             resolved.setdefault("channels", {})[str(channel.id)] = {
-                "id": str(channel.id), "name": channel.name, "type": channel.type, "guild_id": str(guild.id),
-                "parent_id": None, "permissions": str(perms_all_for(guild, channel, self.state)), "flags": 0,
+                "id": str(channel.id),
+                "name": channel.name,
+                "type": channel.type,
+                "guild_id": str(guild.id),
+                "parent_id": None,
+                "permissions": str(perms_all_for(guild, channel, self.state)),
+                "flags": 0,
             }
             value = str(channel.id)
         elif kind == ATTACHMENT:
@@ -332,15 +344,26 @@ class InteractionDriver:
             self.state.uploads[attachment_id] = bytes(blob)
             url = f"{self._base_url()}/attachments/0/{attachment_id}/{filename}"
             resolved.setdefault("attachments", {})[str(attachment_id)] = {
-                "id": str(attachment_id), "filename": filename, "size": len(blob), "url": url, "proxy_url": url,
+                "id": str(attachment_id),
+                "filename": filename,
+                "size": len(blob),
+                "url": url,
+                "proxy_url": url,
                 "ephemeral": True,
             }
             value = str(attachment_id)
         else:
             raise ValueError(f"option {name!r} has unsupported type {kind}")
         if strict and kind in (INTEGER, NUMBER):
-            if "min_value" in schema and value < schema["min_value"] or "max_value" in schema and value > schema["max_value"]:
-                raise ValueError(f"option {name!r}: {value} outside [{schema.get('min_value')}, {schema.get('max_value')}]")
+            if (
+                "min_value" in schema
+                and value < schema["min_value"]
+                or "max_value" in schema
+                and value > schema["max_value"]
+            ):
+                raise ValueError(
+                    f"option {name!r}: {value} outside [{schema.get('min_value')}, {schema.get('max_value')}]"
+                )
         if strict and schema.get("choices") and value not in [c["value"] for c in schema["choices"]]:
             raise ValueError(f"option {name!r}: {value!r} is not one of its choices")
         out["value"] = value

@@ -78,10 +78,14 @@ def check_message(body: JSON, errors: FormErrors, prefix: tuple[str | int, ...] 
             total += len(embed_field.get("name") or "") + len(embed_field.get("value") or "")
     if total > 6000:
         errors.add((*prefix, "embeds"), "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
-    check_components(body.get("components") or [], errors, (*prefix, "components"), v2=bool((body.get("flags") or 0) & (1 << 15)))
+    check_components(
+        body.get("components") or [], errors, (*prefix, "components"), v2=bool((body.get("flags") or 0) & (1 << 15))
+    )
 
 
-def check_components(components: list[Any], errors: FormErrors, path: tuple[str | int, ...], *, v2: bool = False) -> None:
+def check_components(
+    components: list[Any], errors: FormErrors, path: tuple[str | int, ...], *, v2: bool = False
+) -> None:
     """Action rows (max 5 for classic messages), buttons, selects; custom_ids unique and <= 100 chars."""
     if not v2 and len(components) > 5:
         errors.add(path, "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -95,14 +99,20 @@ def check_components(components: list[Any], errors: FormErrors, path: tuple[str 
         if custom_id is not None:
             _length_between(errors, (*where, "custom_id"), custom_id, 1, 100)
             if custom_id in seen:
-                errors.add((*where, "custom_id"), "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+                errors.add(
+                    (*where, "custom_id"), "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"
+                )
             seen.add(custom_id)
         if kind == 1:
             children = item.get("components") or []
             if not 1 <= len(children) <= 5:
                 errors.add((*where, "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
             if any(isinstance(c, dict) and c.get("type") in (3, 5, 6, 7, 8) for c in children) and len(children) > 1:
-                errors.add((*where, "components"), "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width")
+                errors.add(
+                    (*where, "components"),
+                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                    "The specified component exceeds the maximum width",
+                )
         elif kind == 2:
             _max_length(errors, (*where, "label"), item.get("label"), 80)
             if item.get("style") == 5:
@@ -172,7 +182,11 @@ def check_commands(bodies: list[Any], errors: FormErrors) -> None:
         check_command(body, errors, (i,))
         key = (str(body.get("name")), int(body.get("type") or 1))
         if key in seen:
-            errors.add((i, "name"), "APPLICATION_COMMANDS_DUPLICATE_NAME", f"Application command names must be unique: {key[0]}")
+            errors.add(
+                (i, "name"),
+                "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                f"Application command names must be unique: {key[0]}",
+            )
         seen.add(key)
 
 
@@ -199,7 +213,9 @@ def _check_options(options: list[Any], errors: FormErrors, path: tuple[str | int
         if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
             errors.add((*where, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Option name is invalid")
         if name in names:
-            errors.add((*where, "name"), "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS", "Option names must be unique")
+            errors.add(
+                (*where, "name"), "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS", "Option names must be unique"
+            )
         names.add(name)
         _length_between(errors, (*where, "description"), option.get("description"), 1, 100)
         if option.get("type") in (1, 2):
@@ -207,11 +223,19 @@ def _check_options(options: list[Any], errors: FormErrors, path: tuple[str | int
             continue
         if option.get("required"):
             if optional_seen:
-                errors.add(where, "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options")
+                errors.add(
+                    where,
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
+                )
         else:
             optional_seen = True
         choices = option.get("choices") or []
         if len(choices) > 25:
             errors.add((*where, "choices"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
         if choices and option.get("autocomplete"):
-            errors.add((*where, "autocomplete"), "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE", "Autocomplete cannot be set with choices")
+            errors.add(
+                (*where, "autocomplete"),
+                "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE",
+                "Autocomplete cannot be set with choices",
+            )

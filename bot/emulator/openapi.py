@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -58,7 +59,11 @@ class OpenAPIValidator:
         resource = Resource.from_contents(validated, default_specification=DRAFT202012)
         self._registry: Registry = Registry().with_resource(_SPEC_URI, resource)
         self._templates = [
-            _Template(path, tuple(path.strip("/").split("/")), sum(1 for s in path.strip("/").split("/") if not s.startswith("{")))
+            _Template(
+                path,
+                tuple(path.strip("/").split("/")),
+                sum(1 for s in path.strip("/").split("/") if not s.startswith("{")),
+            )
             for path in self.spec.get("paths", {})
         ]
         self._validators: dict[tuple[str, str, str], Draft202012Validator] = {}
@@ -87,7 +92,9 @@ class OpenAPIValidator:
 
     # -- validation -------------------------------------------------------------------------------
 
-    def validate(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json") -> list[str]:
+    def validate(
+        self, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
+    ) -> list[str]:
         """Problems with one request (empty list = valid). ``body`` is the JSON (or multipart payload_json)."""
         label = f"{method.upper()} {path}"
         template = self.match_path(path)
@@ -162,10 +169,7 @@ def _likely_branch_error(error: ValidationError) -> ValidationError:
     for sub in error.context or []:
         key = sub.relative_schema_path[0] if sub.relative_schema_path else None
         branches.setdefault(key, []).append(sub)
-    matching = [
-        errors for errors in branches.values()
-        if not any(list(e.relative_path) == ["type"] for e in errors)
-    ]
+    matching = [errors for errors in branches.values() if not any(list(e.relative_path) == ["type"] for e in errors)]
     pool = [e for errors in matching for e in errors] or list(error.context or [])
     deepest = max(pool, key=lambda e: len(e.absolute_path))
     if deepest.context:

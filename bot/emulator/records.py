@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.emulator.state import FLAG_EPHEMERAL, FLAG_LOADING, JSON
 
@@ -226,7 +227,7 @@ class InteractionRecord:
             self._waiters.append(waiter)
             try:
                 await asyncio.wait_for(waiter, remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def wait_for_callback(self, timeout: float = 5.0) -> CallbackRecord:

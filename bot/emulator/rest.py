@@ -12,8 +12,9 @@ import logging
 import re
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
@@ -52,7 +53,13 @@ API_PREFIX = "/api/v10"
 _ALLOWED_CALLBACKS = {
     1: {PONG},
     2: {CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, MODAL},
-    3: {CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE, MODAL},
+    3: {
+        CHANNEL_MESSAGE_WITH_SOURCE,
+        DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+        DEFERRED_UPDATE_MESSAGE,
+        UPDATE_MESSAGE,
+        MODAL,
+    },
     4: {APPLICATION_COMMAND_AUTOCOMPLETE_RESULT},
     5: {CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE},
 }
@@ -170,11 +177,26 @@ class RestAPI:
         # Literal @original routes first so "{message_id}" does not swallow them.
         r("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", self.get_webhook_message, auth=False)
         r("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", self.edit_webhook_message, auth=False)
-        r("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", self.delete_webhook_message, auth=False)
+        r(
+            "DELETE",
+            "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+            self.delete_webhook_message,
+            auth=False,
+        )
         r("POST", "/webhooks/{webhook_id}/{webhook_token}", self.execute_webhook, auth=False)
         r("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", self.get_webhook_message, auth=False)
-        r("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", self.edit_webhook_message, auth=False)
-        r("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", self.delete_webhook_message, auth=False)
+        r(
+            "PATCH",
+            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+            self.edit_webhook_message,
+            auth=False,
+        )
+        r(
+            "DELETE",
+            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+            self.delete_webhook_message,
+            auth=False,
+        )
         r("GET", "/channels/{channel_id}", self.get_channel)
         r("GET", "/channels/{channel_id}/messages", self.list_messages)
         r("POST", "/channels/{channel_id}/messages", self.create_message)
@@ -197,12 +219,14 @@ class RestAPI:
         """Entry point for everything under /api/v10."""
         # Anything outside /api/v10 (another API version, a typo'd base URL) is recorded and 404s.
         inside = request.path.startswith(API_PREFIX + "/")
-        path = request.path[len(API_PREFIX):] if inside else request.path
+        path = request.path[len(API_PREFIX) :] if inside else request.path
         record = RecordedRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            headers={k: _mask(k, v) for k, v in request.headers.items() if k.title() in KEPT_HEADERS or k in KEPT_HEADERS},
+            headers={
+                k: _mask(k, v) for k, v in request.headers.items() if k.title() in KEPT_HEADERS or k in KEPT_HEADERS
+            },
             json=None,
             files={},
             timestamp=time.perf_counter(),
@@ -218,9 +242,7 @@ class RestAPI:
         record.files = {name: filename for name, filename, _, _ in files}
 
         if inside:
-            record.route = next(
-                (t for m, rx, t, _, _ in self._routes if m == request.method and rx.match(path)), None
-            )
+            record.route = next((t for m, rx, t, _, _ in self._routes if m == request.method and rx.match(path)), None)
         response: web.StreamResponse | None = self._fault_for(request.method, path)
         if response is None:
             if inside:
@@ -243,7 +265,11 @@ class RestAPI:
             if auth and not self._authorized(request):
                 return json_response({"message": "401: Unauthorized", "code": 0}, 401)
             parsed = ParsedRequest(
-                params=match.groupdict(), json=json_body, files=files, query=dict(request.query), record=record,
+                params=match.groupdict(),
+                json=json_body,
+                files=files,
+                query=dict(request.query),
+                record=record,
                 request=request,
             )
             try:
@@ -271,7 +297,13 @@ class RestAPI:
         return None
 
     def add_fault(
-        self, method: str, path_regex: str, status: int, body: JSON | None = None, *, times: int = 1,
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: JSON | None = None,
+        *,
+        times: int = 1,
         retry_after: float = 0.2,
     ) -> Fault:
         """Make the next ``times`` matching requests fail; a 429 gets the headers discord.py retries on."""
@@ -288,7 +320,9 @@ class RestAPI:
                 "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
                 "Via": "1.1 google",
             }
-        fault = Fault(method.upper(), re.compile(path_regex), status, body or {"message": "injected", "code": 0}, headers, times)
+        fault = Fault(
+            method.upper(), re.compile(path_regex), status, body or {"message": "injected", "code": 0}, headers, times
+        )
         self.faults.append(fault)
         return fault
 
@@ -319,8 +353,11 @@ class RestAPI:
         guild, channel = found
         me = guild.members.get(self.state.bot_user.id)
         if me is None or guild.permissions_in(me, channel) & needed != needed:
-            raise DiscordError(403, 50001 if needed == perms.VIEW_CHANNEL else 50013,
-                               "Missing Access" if needed == perms.VIEW_CHANNEL else "Missing Permissions")
+            raise DiscordError(
+                403,
+                50001 if needed == perms.VIEW_CHANNEL else 50013,
+                "Missing Access" if needed == perms.VIEW_CHANNEL else "Missing Permissions",
+            )
         return guild, channel
 
     def _check_application(self, application_id: str) -> None:
@@ -343,7 +380,12 @@ class RestAPI:
             {
                 "url": self._gateway_url(),
                 "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 14_400_000,
+                    "max_concurrency": 1,
+                },
             }
         )
 
@@ -358,9 +400,13 @@ class RestAPI:
             me = guild.members.get(self.state.bot_user.id)
             out.append(
                 {
-                    "id": str(guild.id), "name": guild.name, "icon": None, "banner": None,
+                    "id": str(guild.id),
+                    "name": guild.name,
+                    "icon": None,
+                    "banner": None,
                     "owner": guild.owner_id == self.state.bot_user.id,
-                    "permissions": str(guild.base_permissions(me)) if me else "0", "features": [],
+                    "permissions": str(guild.base_permissions(me)) if me else "0",
+                    "features": [],
                 }
             )
         return json_response(out)
@@ -391,7 +437,18 @@ class RestAPI:
         guild_id = self._command_scope(req)
         bodies = req.json
         if not isinstance(bodies, list):
-            raise DiscordError(400, 50035, "Invalid Form Body", {"errors": {"_errors": [{"code": "LIST_TYPE_CONVERT", "message": "Only iterables may be used in a ListType"}]}})
+            raise DiscordError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "errors": {
+                        "_errors": [
+                            {"code": "LIST_TYPE_CONVERT", "message": "Only iterables may be used in a ListType"}
+                        ]
+                    }
+                },
+            )
         errors = limits.FormErrors()
         limits.check_commands(bodies, errors)
         if errors:
@@ -437,12 +494,16 @@ class RestAPI:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         if self.interaction_deadline is not None and now - record.dispatched_at > self.interaction_deadline:
             # Discord forgets an interaction not acknowledged within 3 s; the user sees "did not respond".
-            record.rejections.append(f"callback after {now - record.dispatched_at:.3f}s (deadline {self.interaction_deadline}s)")
+            record.rejections.append(
+                f"callback after {now - record.dispatched_at:.3f}s (deadline {self.interaction_deadline}s)"
+            )
             record._notify()
             raise DiscordError(404, 10062, "Unknown interaction")
         if not isinstance(callback_type, int) or callback_type not in _ALLOWED_CALLBACKS.get(record.type, set()):
             errors = limits.FormErrors()
-            errors.add(("type",), "INTERACTION_RESPONSE_TYPE_INVALID", f"Invalid interaction response type {callback_type!r}")
+            errors.add(
+                ("type",), "INTERACTION_RESPONSE_TYPE_INVALID", f"Invalid interaction response type {callback_type!r}"
+            )
             raise _form_error(errors)
         data = body.get("data") if isinstance(body.get("data"), dict) else None
         guild, channel = self._interaction_channel(record)
@@ -467,7 +528,9 @@ class RestAPI:
                 # Only the ephemeral flag of a defer matters; the message is an empty "is thinking..." one.
                 body_for_message = {"flags": (data or {}).get("flags", 0) & FLAG_EPHEMERAL}
                 extra = FLAG_LOADING
-            attachments, blobs = self._attachments(channel, body_for_message, files, ephemeral=bool(body_for_message.get("flags", 0) & FLAG_EPHEMERAL))
+            attachments, blobs = self._attachments(
+                channel, body_for_message, files, ephemeral=bool(body_for_message.get("flags", 0) & FLAG_EPHEMERAL)
+            )
             message = self.state.create_message(
                 channel,
                 self.state.bot_user,
@@ -484,7 +547,9 @@ class RestAPI:
             stored = self.state.live_message(record.original_message_id)
             if stored is None:
                 raise DiscordError(404, 10008, "Unknown Message")
-            new_attachments, blobs = self._attachments(channel, data or {}, files, ephemeral=bool(stored.payload["flags"] & FLAG_EPHEMERAL))
+            new_attachments, blobs = self._attachments(
+                channel, data or {}, files, ephemeral=bool(stored.payload["flags"] & FLAG_EPHEMERAL)
+            )
             message = self.state.edit_message(stored, data or {}, new_attachments=new_attachments, files=blobs)
         elif callback_type == DEFERRED_UPDATE_MESSAGE and record.original_message_id is not None:
             message = self.state.live_message(record.original_message_id)
@@ -505,7 +570,11 @@ class RestAPI:
         if message is None:
             interaction.pop("response_message_id")
         resource: JSON = {"type": callback_type}
-        if message is not None and callback_type in (CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, UPDATE_MESSAGE):
+        if message is not None and callback_type in (
+            CHANNEL_MESSAGE_WITH_SOURCE,
+            DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+            UPDATE_MESSAGE,
+        ):
             resource["message"] = message.payload
         return json_response({"interaction": interaction, "resource": resource})
 
@@ -539,7 +608,7 @@ class RestAPI:
         out: list[JSON] = []
         blobs: dict[int, bytes] = {}
         for field_name, filename, data, content_type in files:
-            index = field_name[len("files["):-1] if field_name.startswith("files[") else field_name
+            index = field_name[len("files[") : -1] if field_name.startswith("files[") else field_name
             info = described.get(index, {})
             attachment_id = self.state.snowflakes.next()
             name = info.get("filename") or filename
@@ -603,7 +672,11 @@ class RestAPI:
             # keeping the defer's ephemeral state.
             ephemeral = bool(original.payload["flags"] & FLAG_EPHEMERAL)
             new_attachments, blobs = self._attachments(channel, body, req.files, ephemeral=ephemeral)
-            edit = {k: v for k, v in body.items() if k in ("content", "embeds", "components", "poll", "attachments", "flags")}
+            edit = {
+                k: v
+                for k, v in body.items()
+                if k in ("content", "embeds", "components", "poll", "attachments", "flags")
+            }
             edit.setdefault("content", body.get("content") or "")
             stored = self.state.edit_message(original, edit, new_attachments=new_attachments, files=blobs)
             record.followup_ids.append(stored.id)
@@ -642,7 +715,9 @@ class RestAPI:
         if errors:
             raise _form_error(errors)
         guild, channel = self._interaction_channel(record)
-        new_attachments, blobs = self._attachments(channel, body, req.files, ephemeral=bool(stored.payload["flags"] & FLAG_EPHEMERAL))
+        new_attachments, blobs = self._attachments(
+            channel, body, req.files, ephemeral=bool(stored.payload["flags"] & FLAG_EPHEMERAL)
+        )
         self.state.edit_message(stored, body, new_attachments=new_attachments, files=blobs)
         record.actions.append(WebhookAction("edit", stored.id, body, time.perf_counter(), original=is_original))
         record._notify()
@@ -765,10 +840,14 @@ class RestAPI:
     async def serve_attachment(self, request: web.Request) -> web.StreamResponse:
         attachment_id = _int(request.match_info["attachment_id"])
         if attachment_id in self.state.uploads:
-            return web.Response(body=self.state.uploads[attachment_id], content_type=_guess_type(request.match_info["filename"]))
+            return web.Response(
+                body=self.state.uploads[attachment_id], content_type=_guess_type(request.match_info["filename"])
+            )
         for stored in self.state.messages.values():
             if attachment_id in stored.files and not stored.deleted:
-                return web.Response(body=stored.files[attachment_id], content_type=_guess_type(request.match_info["filename"]))
+                return web.Response(
+                    body=stored.files[attachment_id], content_type=_guess_type(request.match_info["filename"])
+                )
         return web.Response(status=404, text="Not Found")
 
 
@@ -806,7 +885,12 @@ def _int(value: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise DiscordError(400, 50035, "Invalid Form Body", {"errors": {"_errors": [{"code": "NUMBER_TYPE_COERCE", "message": f"Value \"{value}\" is not snowflake."}]}}) from None
+        raise DiscordError(
+            400,
+            50035,
+            "Invalid Form Body",
+            {"errors": {"_errors": [{"code": "NUMBER_TYPE_COERCE", "message": f'Value "{value}" is not snowflake.'}]}},
+        ) from None
 
 
 def _mask(name: str, value: str) -> str:
@@ -819,8 +903,15 @@ def _mask(name: str, value: str) -> str:
 
 def _guess_type(filename: str) -> str:
     lowered = filename.lower()
-    for suffix, kind in ((".png", "image/png"), (".jpg", "image/jpeg"), (".jpeg", "image/jpeg"), (".gif", "image/gif"),
-                         (".txt", "text/plain"), (".json", "application/json"), (".csv", "text/csv")):
+    for suffix, kind in (
+        (".png", "image/png"),
+        (".jpg", "image/jpeg"),
+        (".jpeg", "image/jpeg"),
+        (".gif", "image/gif"),
+        (".txt", "text/plain"),
+        (".json", "application/json"),
+        (".csv", "text/csv"),
+    ):
         if lowered.endswith(suffix):
             return kind
     return "application/octet-stream"

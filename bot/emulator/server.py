@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import yarl
 from aiohttp import web
@@ -281,7 +282,13 @@ class DiscordEmulator:
         return await self.gateway.wait_for_event(predicate, timeout, include_past=include_past)
 
     def fail_next(
-        self, method: str, path_regex: str, status: int, body: JSON | None = None, *, times: int = 1,
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: JSON | None = None,
+        *,
+        times: int = 1,
         retry_after: float = 0.2,
     ) -> Fault:
         """Answer the next ``times`` matching REST requests with ``status`` (429s carry retry headers)."""

@@ -40,20 +40,15 @@ class SnowflakeGenerator:
             else:
                 self._increment = 0
             self._last_ms = now_ms
-            return (
-                ((now_ms - DISCORD_EPOCH_MS) << 22)
-                | (self._worker << 17)
-                | (self._process << 12)
-                | self._increment
-            )
+            return ((now_ms - DISCORD_EPOCH_MS) << 22) | (self._worker << 17) | (self._process << 12) | self._increment
 
 
 def snowflake_time(snowflake: int) -> dt.datetime:
     """The UTC creation time encoded in a snowflake."""
-    return dt.datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=dt.UTC)
 
 
 def iso_timestamp(moment: dt.datetime | None = None) -> str:
     """An ISO 8601 timestamp with offset, as Discord writes them (``2024-01-01T00:00:00.000000+00:00``)."""
-    moment = moment or dt.datetime.now(dt.timezone.utc)
+    moment = moment or dt.datetime.now(dt.UTC)
     return moment.isoformat(timespec="microseconds")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from bot.emulator import permissions as perms
 from bot.emulator.snowflake import SnowflakeGenerator, iso_timestamp, snowflake_time
@@ -358,9 +359,21 @@ class Guild:
         """GET /guilds/{id}: the guild without the GUILD_CREATE-only lists."""
         payload = self.to_payload()
         for key in (
-            "joined_at", "large", "unavailable", "lazy", "member_count", "members", "channels", "threads",
-            "presences", "voice_states", "stage_instances", "guild_scheduled_events", "embedded_activities",
-            "activity_instances", "application_command_counts",
+            "joined_at",
+            "large",
+            "unavailable",
+            "lazy",
+            "member_count",
+            "members",
+            "channels",
+            "threads",
+            "presences",
+            "voice_states",
+            "stage_instances",
+            "guild_scheduled_events",
+            "embedded_activities",
+            "activity_instances",
+            "application_command_counts",
         ):
             payload.pop(key, None)
         return payload
@@ -543,7 +556,9 @@ class EmulatorState:
 
     def _add_channel(self, guild: Guild, name: str, kind: int, **extra: Any) -> Channel:
         position = sum(1 for c in guild.channels.values() if c.type == kind)
-        channel = Channel(id=self.snowflakes.next(), guild_id=guild.id, name=name, type=kind, position=position, **extra)
+        channel = Channel(
+            id=self.snowflakes.next(), guild_id=guild.id, name=name, type=kind, position=position, **extra
+        )
         guild.channels[channel.id] = channel
         self._emit("CHANNEL_CREATE", channel.to_payload(), guild.id)
         return channel
@@ -749,8 +764,10 @@ class EmulatorState:
                 for a in (body.get("attachments") or [])
                 if isinstance(a, dict) and a.get("id") is not None
             }
-            kept = [a for a in payload["attachments"] if a["id"] in kept_ids] if "attachments" in body else list(
-                payload["attachments"]
+            kept = (
+                [a for a in payload["attachments"] if a["id"] in kept_ids]
+                if "attachments" in body
+                else list(payload["attachments"])
             )
             payload["attachments"] = kept + (new_attachments or [])
             stored.files = {k: v for k, v in stored.files.items() if str(k) in {a["id"] for a in kept}}
@@ -779,11 +796,7 @@ class EmulatorState:
 
     def channel_messages(self, channel_id: int) -> list[JSON]:
         """Messages in a channel, oldest first (deleted ones left out)."""
-        return [
-            m.payload
-            for m in self.messages.values()
-            if not m.deleted and m.channel_id == channel_id
-        ]
+        return [m.payload for m in self.messages.values() if not m.deleted and m.channel_id == channel_id]
 
     def _fill_mentions(self, payload: JSON) -> None:
         ids = {int(x) for x in _MENTION.findall(payload.get("content") or "")}
@@ -830,4 +843,3 @@ def _normalise_options(options: list[JSON]) -> list[JSON]:
             option["options"] = _normalise_options(option["options"])
         out.append(option)
     return out
-

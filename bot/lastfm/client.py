@@ -121,23 +121,19 @@ _MESSAGES: Final = {
         "profile's address, last.fm/user/NAME)"
     ),
     LastFmErrorKind.INVALID_API_KEY: (
-        "Encore's Last.fm API key is not valid, so Last.fm accounts cannot be linked right now; "
-        "tell the server admin"
+        "Encore's Last.fm API key is not valid, so Last.fm accounts cannot be linked right now; tell the server admin"
     ),
     LastFmErrorKind.SUSPENDED_API_KEY: (
-        "Last.fm has suspended Encore's API key, so Last.fm accounts cannot be linked right now; "
-        "tell the server admin"
+        "Last.fm has suspended Encore's API key, so Last.fm accounts cannot be linked right now; tell the server admin"
     ),
     LastFmErrorKind.RATE_LIMITED: "Last.fm is rate-limiting Encore; try again in a minute",
     LastFmErrorKind.UNAVAILABLE: "Last.fm is having trouble right now; try again in a few minutes",
     LastFmErrorKind.TIMEOUT: "Last.fm took too long to answer; try again in a few minutes",
     LastFmErrorKind.UNREACHABLE: (
-        "Encore could not reach Last.fm; try again in a few minutes, and tell the server admin if "
-        "it keeps happening"
+        "Encore could not reach Last.fm; try again in a few minutes, and tell the server admin if it keeps happening"
     ),
     LastFmErrorKind.BAD_RESPONSE: (
-        "Last.fm sent an answer Encore could not read; try again later, and tell the server admin "
-        "if it keeps happening"
+        "Last.fm sent an answer Encore could not read; try again later, and tell the server admin if it keeps happening"
     ),
 }
 
@@ -210,9 +206,7 @@ class LastFmClient:
     ) -> None:
         await self.close()
 
-    async def top_artists(
-        self, username: str, limit: int = DEFAULT_PAGE_SIZE, max_pages: int = 1
-    ) -> list[TopArtist]:
+    async def top_artists(self, username: str, limit: int = DEFAULT_PAGE_SIZE, max_pages: int = 1) -> list[TopArtist]:
         """The user's all-time top artists, most played first: up to `max_pages` pages of `limit`.
 
         Stops early at the last page. An artist that shows up twice (the chart can shift between two

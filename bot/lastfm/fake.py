@@ -205,11 +205,13 @@ class FakeLastFm:
         if failure in _ERRORS:
             return _error(*_ERRORS[failure])
         if failure is Failure.SERVER_ERROR:
-            return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>",
-                                content_type="text/html")
+            return web.Response(
+                status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"
+            )
         if failure is Failure.INVALID_JSON:
-            return web.Response(status=200, text='{"topartists": {"artist": [{"name": "Radi',
-                                content_type="application/json")
+            return web.Response(
+                status=200, text='{"topartists": {"artist": [{"name": "Radi', content_type="application/json"
+            )
         if failure is Failure.MISSING_TOPARTISTS:
             return web.json_response({"lfm": {"status": "ok"}})
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from recommender.text import clean_user_text  # noqa: E402
 
-LEFT_COLOUR = "#5865F2"   # Discord blurple
+LEFT_COLOUR = "#5865F2"  # Discord blurple
 RIGHT_COLOUR = "#EB459E"  # Discord fuchsia
 BACKGROUND = "#FFFFFF"
 INK = "#23272A"
@@ -33,8 +33,13 @@ def _name(text: str) -> str:
     return cleaned if len(cleaned) <= NAME_LIMIT else cleaned[: NAME_LIMIT - 1] + "…"
 
 
-def render_taste_card(left_name: str, right_name: str, rows: Sequence[tuple[str, float, float]],
-                      percent: int | None = None, words: str = "") -> bytes:
+def render_taste_card(
+    left_name: str,
+    right_name: str,
+    rows: Sequence[tuple[str, float, float]],
+    percent: int | None = None,
+    words: str = "",
+) -> bytes:
     """PNG bytes: one row per genre (genre, left share, right share), left member's bars to the left."""
     left, right = _name(left_name), _name(right_name)
     rows = list(rows)[:10]
@@ -46,15 +51,30 @@ def render_taste_card(left_name: str, right_name: str, rows: Sequence[tuple[str,
         figure = Figure(figsize=(8, height), dpi=110, facecolor=BACKGROUND)
         FigureCanvasAgg(figure)
         axes = figure.add_axes((0.04, footer / height, 0.92, (height - header - footer) / height))
-        figure.text(0.5, 1 - 0.22 / height, f"{left}  vs  {right}", ha="center", va="top", fontsize=14,
-                    fontweight="bold", color=INK)
+        figure.text(
+            0.5,
+            1 - 0.22 / height,
+            f"{left}  vs  {right}",
+            ha="center",
+            va="top",
+            fontsize=14,
+            fontweight="bold",
+            color=INK,
+        )
         if percent is not None:
             subtitle = f"more alike than {percent}% of pairs of listeners" + (f": {words}" if words else "")
             figure.text(0.5, 1 - 0.62 / height, subtitle, ha="center", va="top", fontsize=10.5, color=MUTED)
         if not rows:
             axes.set_axis_off()
-            axes.text(0.5, 0.5, "no genre tags to compare yet", ha="center", va="center", color=MUTED,
-                      transform=axes.transAxes)
+            axes.text(
+                0.5,
+                0.5,
+                "no genre tags to compare yet",
+                ha="center",
+                va="center",
+                color=MUTED,
+                transform=axes.transAxes,
+            )
         else:
             _bars(axes, left, right, rows)
         buffer = io.BytesIO()
@@ -73,9 +93,13 @@ def _bars(axes, left: str, right: str, rows: list[tuple[str, float, float]]) -> 
     for y, (genre, a, b) in zip(positions, rows):
         axes.text(0, y, genre, ha="center", va="center", fontsize=10.5, color=INK)
         if a > 0:
-            axes.text(-gap - 100 * a - widest * 0.02, y, f"{100 * a:.0f}%", ha="right", va="center", fontsize=9, color=MUTED)
+            axes.text(
+                -gap - 100 * a - widest * 0.02, y, f"{100 * a:.0f}%", ha="right", va="center", fontsize=9, color=MUTED
+            )
         if b > 0:
-            axes.text(gap + 100 * b + widest * 0.02, y, f"{100 * b:.0f}%", ha="left", va="center", fontsize=9, color=MUTED)
+            axes.text(
+                gap + 100 * b + widest * 0.02, y, f"{100 * b:.0f}%", ha="left", va="center", fontsize=9, color=MUTED
+            )
     reach = gap + widest * 1.22
     axes.set_xlim(-reach, reach)
     axes.set_ylim(-0.6, len(rows) - 0.4 + 0.7)

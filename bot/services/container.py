@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from recommender.catalogue import ArtistCatalogue
-from recommender.datasets import load_hetrec, resolve_data_dir
-from recommender.training import lastfm_interactions
-
 from bot.lastfm.client import DEFAULT_BASE_URL, LastFmClient
 from bot.services.lastfm_import import LastFmImporter
 from bot.services.library import MemberLibrary
@@ -16,6 +12,9 @@ from bot.services.refit import RefitService
 from bot.services.startup import open_store
 from bot.settings import Settings
 from db.store import Store
+from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import load_hetrec, resolve_data_dir
+from recommender.training import lastfm_interactions
 
 
 @dataclass
@@ -43,8 +42,12 @@ async def build_services(settings: Settings, follow_trainer: bool = False) -> Se
     store = await open_store(settings.database_url, catalogue)
     try:
         models = RefitService(
-            store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
-            settings.snapshot_dir, settings.refit_minutes,
+            store,
+            lastfm_interactions(dataset),
+            dataset.fingerprint,
+            catalogue,
+            settings.snapshot_dir,
+            settings.refit_minutes,
         )
         await models.start(published_first=follow_trainer)
     except BaseException:

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
-from recommender.catalogue import ArtistCatalogue, lastfm_url
-from recommender.text import clean_user_text, normalize_name
-
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
 from bot.services.library import MAX_NAME_LENGTH
 from db.store import Store
+from recommender.catalogue import ArtistCatalogue, lastfm_url
+from recommender.text import clean_user_text, normalize_name
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +167,13 @@ class LastFmImporter:
                     summary = await self._store(link.user_id, link.username, chart, None, only_if_linked=True)
             except LastFmError as error:
                 report.failed[link.user_id] = error.kind
-                log.warning("Last.fm refresh of %r (member %s) failed: %s (%s)",
-                            link.username, link.user_id, error.kind.value, error.detail)
+                log.warning(
+                    "Last.fm refresh of %r (member %s) failed: %s (%s)",
+                    link.username,
+                    link.user_id,
+                    error.kind.value,
+                    error.detail,
+                )
                 if error.service_wide:
                     report.stopped_by = error.kind
                     break
@@ -191,8 +195,13 @@ class LastFmImporter:
             try:
                 report = await self.refresh_due(older_than)
                 if report.due:
-                    log.info("Last.fm refresh: %d due, %d refreshed, %d failed%s", report.due, report.refreshed,
-                             len(report.failed), f", stopped by {report.stopped_by.value}" if report.stopped_by else "")
+                    log.info(
+                        "Last.fm refresh: %d due, %d refreshed, %d failed%s",
+                        report.due,
+                        report.refreshed,
+                        len(report.failed),
+                        f", stopped by {report.stopped_by.value}" if report.stopped_by else "",
+                    )
             except Exception:  # noqa: BLE001 - the loop must outlive a bad pass
                 log.exception("Last.fm refresh pass failed")
             try:
@@ -253,8 +262,7 @@ class LastFmImporter:
         for entry in chart:
             name = clean_user_text(entry.name)
             key = normalize_name(name)
-            if (not key or len(name) > MAX_NAME_LENGTH or entry.playcount <= 0
-                    or name.casefold() in _PLACEHOLDER_NAMES):
+            if not key or len(name) > MAX_NAME_LENGTH or entry.playcount <= 0 or name.casefold() in _PLACEHOLDER_NAMES:
                 skipped += 1
                 continue
             found = catalogue.lookup(name)

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.services.refit import RefitService
+from db.rows import Taste
+from db.store import Store
 from recommender.catalogue import Artist
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import MAX_RESULTS, EngineError, Explanation, Recommendation
 from recommender.text import clean_user_text, normalize_name
-
-from bot.services.refit import RefitService
-from db.store import Store
-from db.rows import Taste
 
 MAX_NAME_LENGTH = 200
 
@@ -88,11 +87,20 @@ class MemberLibrary:
         return await self.store.mark_not_interested(user_id, artist_id)
 
     async def liked_artists(self, user_id: int) -> list[Artist]:
-        return [self.catalogue.get(row.artist_id) for row in await self.store.likes_of(user_id)
-                if row.artist_id in self.catalogue]
+        return [
+            self.catalogue.get(row.artist_id)
+            for row in await self.store.likes_of(user_id)
+            if row.artist_id in self.catalogue
+        ]
 
-    async def recommend(self, user_id: int, n: int = 10, genre: str | None = None,
-                        exclude: Iterable[int] = (), guild_id: int | None = None) -> list[Recommendation]:
+    async def recommend(
+        self,
+        user_id: int,
+        n: int = 10,
+        genre: str | None = None,
+        exclude: Iterable[int] = (),
+        guild_id: int | None = None,
+    ) -> list[Recommendation]:
         """The member's top `n`, leaving out the artists in `exclude` (already shown, say), and
         optionally only artists tagged `genre`, ranked with the server's popularity penalty."""
         taste = await self._taste(user_id)
@@ -119,7 +127,8 @@ class MemberLibrary:
         penalty = await self.popularity_penalty(guild_id)
         try:
             return self.models.engine.explain_for_likes(
-                taste.liked, artist.artist_id, taste.not_interested, taste.plays, penalty)
+                taste.liked, artist.artist_id, taste.not_interested, taste.plays, penalty
+            )
         except EngineError as error:
             raise LibraryError(str(error)) from None
 

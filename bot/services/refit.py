@@ -17,18 +17,24 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from db.store import Store
 from recommender.catalogue import ArtistCatalogue
 from recommender.engine import LIKE_PLAYS, Engine
 from recommender.interactions import Interactions
 from recommender.merge import MemberPlays, merge_members
 from recommender.models.als import ALSConfig
-from recommender.snapshot import Snapshot, SnapshotError, load_latest, load_snapshot, remove_old_snapshots, save_snapshot
+from recommender.snapshot import (
+    Snapshot,
+    SnapshotError,
+    load_latest,
+    load_snapshot,
+    remove_old_snapshots,
+    save_snapshot,
+)
 from recommender.training import ImplicitTrainer, Trainer
-
-from db.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +60,14 @@ class RefitTimings:
         return self.read + self.build + self.fit + self.save + self.swap
 
     def as_dict(self) -> dict[str, float]:
-        return {"read": self.read, "build": self.build, "fit": self.fit, "save": self.save,
-                "swap": self.swap, "total": self.total}
+        return {
+            "read": self.read,
+            "build": self.build,
+            "fit": self.fit,
+            "save": self.save,
+            "swap": self.swap,
+            "total": self.total,
+        }
 
 
 @dataclass
@@ -64,7 +76,7 @@ class ServingState:
 
     engine: Engine
     snapshot: Snapshot
-    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class RefitService:
@@ -149,14 +161,19 @@ class RefitService:
                 timings = await self._refit()
             except Exception as error:  # noqa: BLE001 - any failure must leave the old model serving
                 self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("refit failed; still serving %s", self.state.snapshot.version if self.state else "nothing")
+                log.exception(
+                    "refit failed; still serving %s", self.state.snapshot.version if self.state else "nothing"
+                )
                 if self.state is None:
                     raise
                 return None
             self.last_error = None
             self.last_timings = timings
-            log.info("refit done in %.2f s (%s)", timings.total,
-                     ", ".join(f"{k} {v:.2f} s" for k, v in timings.as_dict().items() if k != "total"))
+            log.info(
+                "refit done in %.2f s (%s)",
+                timings.total,
+                ", ".join(f"{k} {v:.2f} s" for k, v in timings.as_dict().items() if k != "total"),
+            )
             return timings
 
     async def _refit(self) -> RefitTimings:
@@ -181,8 +198,10 @@ class RefitService:
         if warm_from is not None:
             previous = warm_from.snapshot
             initial = previous.model.factors_for(
-                previous.interactions.user_keys, previous.interactions.artist_ids,
-                interactions.user_keys, interactions.artist_ids,
+                previous.interactions.user_keys,
+                previous.interactions.artist_ids,
+                interactions.user_keys,
+                interactions.artist_ids,
             )
         build = time.perf_counter() - started
         started = time.perf_counter()
@@ -201,8 +220,9 @@ class RefitService:
             "warm_start_from": warm_from.snapshot.version if warm_from else None,
             "warm_chain": (warm_from.snapshot.meta.get("warm_chain", 0) + 1) if warm_from else 0,
             # Names of artists only members know, so the snapshot can be served without the store.
-            "member_artists": [[int(i), str(n), u] for i, n, u in new_artists
-                               if interactions.artist_column(i) is not None],
+            "member_artists": [
+                [int(i), str(n), u] for i, n, u in new_artists if interactions.artist_column(i) is not None
+            ],
         }
         path = save_snapshot(self.snapshot_dir, model, interactions, meta)
         snapshot = load_snapshot(path)
@@ -241,9 +261,12 @@ class RefitService:
         """Record `snapshot` in the store, where processes that follow a trainer find it."""
         meta = snapshot.meta
         await self.store.record_snapshot(
-            version=snapshot.version, path=str(snapshot.path),
+            version=snapshot.version,
+            path=str(snapshot.path),
             created_at=datetime.fromisoformat(meta["created"]),
-            users=meta["users"], artists=meta["artists"], interactions=meta["interactions"],
+            users=meta["users"],
+            artists=meta["artists"],
+            interactions=meta["interactions"],
             metrics={key: meta.get(key) for key in ("fit_seconds", "trainer", "data_fingerprint")},
         )
 
@@ -278,7 +301,9 @@ class RefitService:
             log.warning("not serving the published snapshot: %s", error)
             return False
         await self._swap(snapshot)
-        log.info("serving the published snapshot %s (trainer %s)", snapshot.version, snapshot.meta.get("trainer", "implicit"))
+        log.info(
+            "serving the published snapshot %s (trainer %s)", snapshot.version, snapshot.meta.get("trainer", "implicit")
+        )
         return True
 
     async def follow(self, stop: asyncio.Event, poll_seconds: float = 10.0) -> None:
@@ -290,7 +315,7 @@ class RefitService:
                 log.exception("checking for a published snapshot failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # -- loop -----------------------------------------------------------------------------------
@@ -304,7 +329,7 @@ class RefitService:
                 log.exception("refit check failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 

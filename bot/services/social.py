@@ -15,14 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from bot.services.refit import RefitService
+from db.rows import Taste
+from db.store import Store
 from recommender.catalogue import Artist
 from recommender.engine import Engine, EngineError
 from recommender.groups import DEFAULT_STRATEGY, GroupRecommendation, recommend_for_group
 from recommender.taste import Compatibility, PairCalibration, calibrate, cosines_to, genre_profile, side_by_side
-
-from bot.services.refit import RefitService
-from db.rows import Taste
-from db.store import Store
 
 #: The strategies /blend offers (recommender.groups has more, for evaluation).
 BLEND_STRATEGIES = ("average", "least-misery")
@@ -103,8 +102,14 @@ class SocialService:
 
     # -- blends -----------------------------------------------------------------------------------
 
-    async def blend(self, asker: int, member_ids: Sequence[int], n: int = 10, strategy: str = DEFAULT_STRATEGY,
-                    skip_unavailable: bool = False) -> Blend:
+    async def blend(
+        self,
+        asker: int,
+        member_ids: Sequence[int],
+        n: int = 10,
+        strategy: str = DEFAULT_STRATEGY,
+        skip_unavailable: bool = False,
+    ) -> Blend:
         """Artists new to every member that suit them all. With `skip_unavailable`, members who cannot
         take part are left out (and listed) instead of failing the whole blend."""
         if strategy not in BLEND_STRATEGIES:
@@ -113,7 +118,9 @@ class SocialService:
         if len(members) > MAX_GROUP:
             raise SocialError(f"a blend takes at most {MAX_GROUP} members")
         if len(members) < 2:
-            raise SocialError("a blend needs at least two members: name someone else, or join a voice channel with friends")
+            raise SocialError(
+                "a blend needs at least two members: name someone else, or join a voice channel with friends"
+            )
         engine = self._engine()
         tastes = await self._tastes(asker, members)
         rows = {}
@@ -153,10 +160,12 @@ class SocialService:
         calibration = await self.calibration(engine)
         compatibility = calibration.compatibility(vectors[asker], vectors[other])
         shared_ids = set(tastes[asker].liked) & set(tastes[other].liked)
-        shared = sorted((self.catalogue.get(a) for a in shared_ids if a in self.catalogue),
-                        key=lambda a: (-a.listeners, a.name))
-        genres = side_by_side(genre_profile(self.catalogue, tastes[asker].liked),
-                              genre_profile(self.catalogue, tastes[other].liked))
+        shared = sorted(
+            (self.catalogue.get(a) for a in shared_ids if a in self.catalogue), key=lambda a: (-a.listeners, a.name)
+        )
+        genres = side_by_side(
+            genre_profile(self.catalogue, tastes[asker].liked), genre_profile(self.catalogue, tastes[other].liked)
+        )
         return TasteMatch(compatibility, shared, genres)
 
     async def neighbours(self, asker: int, guild_id: int) -> list[Neighbour]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from recommender.catalogue import ArtistCatalogue
-from recommender.text import normalize_name
-
 from db.engine import create_engine
 from db.migrations import upgrade
 from db.store import Store
+from recommender.catalogue import ArtistCatalogue
+from recommender.text import normalize_name
 
 
 async def open_store(database_url: str, catalogue: ArtistCatalogue | None = None) -> Store:

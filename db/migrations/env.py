@@ -39,9 +39,7 @@ def _run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             # Two processes starting together must not both create the tables; the second waits
             # here and then finds the database at head. (SQLite gets this from BEGIN IMMEDIATE.)
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-            )
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
         context.run_migrations()
 
 

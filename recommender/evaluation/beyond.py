@@ -69,7 +69,9 @@ def average_recommendation_popularity(recommended: np.ndarray, listeners: np.nda
     return float(np.mean(per_user)) if per_user else 0.0
 
 
-def popularity_groups(listeners: np.ndarray, head_share: float = HEAD_SHARE, tail_share: float = TAIL_SHARE) -> np.ndarray:
+def popularity_groups(
+    listeners: np.ndarray, head_share: float = HEAD_SHARE, tail_share: float = TAIL_SHARE
+) -> np.ndarray:
     """0 (head), 1 (mid) or 2 (tail) per artist column; see the module docstring.
 
     An artist belongs to the head while the listening of the artists ranked before it is still below
@@ -123,7 +125,9 @@ def group_exposure(recommended: np.ndarray, groups: np.ndarray, n_groups: int = 
     return counts / counts.sum() if counts.sum() else counts
 
 
-def beyond_accuracy(recommended: np.ndarray, listeners: np.ndarray, groups: np.ndarray, k: int = 10) -> dict[str, float]:
+def beyond_accuracy(
+    recommended: np.ndarray, listeners: np.ndarray, groups: np.ndarray, k: int = 10
+) -> dict[str, float]:
     """All of the above for one top-k matrix."""
     n_items = listeners.size
     shares = group_exposure(recommended, groups, len(POPULARITY_GROUPS), k)

@@ -27,15 +27,52 @@ USER_GROUPS = ("low", "mid", "high")
 
 #: Tags (lower case, exact) that mark an artist's region or language, among its top tags.
 REGIONAL_TAGS: dict[str, frozenset[str]] = {
-    "japanese": frozenset({"japanese", "japan", "j-pop", "j-rock", "jpop", "jrock", "j-music", "japanese pop",
-                           "japanese rock", "japanese music", "visual kei"}),
+    "japanese": frozenset(
+        {
+            "japanese",
+            "japan",
+            "j-pop",
+            "j-rock",
+            "jpop",
+            "jrock",
+            "j-music",
+            "japanese pop",
+            "japanese rock",
+            "japanese music",
+            "visual kei",
+        }
+    ),
     "korean": frozenset({"korean", "korea", "k-pop", "kpop", "korean pop"}),
-    "brazilian": frozenset({"brazilian", "brazil", "mpb", "brazilian rock", "brazilian music", "brazilian pop",
-                            "bossa nova", "samba"}),
-    "latin": frozenset({"latin", "latin pop", "latin rock", "latino", "pop latino", "reggaeton", "rock en espanol",
-                        "mexican", "mexico", "hecho en mexico", "salsa"}),
-    "african": frozenset({"african", "africa", "west african", "west africa", "north africa", "south africa",
-                          "south african", "afrobeat"}),
+    "brazilian": frozenset(
+        {"brazilian", "brazil", "mpb", "brazilian rock", "brazilian music", "brazilian pop", "bossa nova", "samba"}
+    ),
+    "latin": frozenset(
+        {
+            "latin",
+            "latin pop",
+            "latin rock",
+            "latino",
+            "pop latino",
+            "reggaeton",
+            "rock en espanol",
+            "mexican",
+            "mexico",
+            "hecho en mexico",
+            "salsa",
+        }
+    ),
+    "african": frozenset(
+        {
+            "african",
+            "africa",
+            "west african",
+            "west africa",
+            "north africa",
+            "south africa",
+            "south african",
+            "afrobeat",
+        }
+    ),
     "french": frozenset({"french", "french pop", "french rock", "chanson", "chanson francaise"}),
     "german": frozenset({"german", "germany", "deutsch", "german hiphop", "german rap", "deutschrap", "deutschrock"}),
     "russian": frozenset({"russian", "russia", "russian rock", "russian pop", "russian alternative"}),
@@ -121,7 +158,9 @@ def regional_membership(
     return membership
 
 
-def exposure_against_listening(recommended: np.ndarray, members: np.ndarray, listeners: np.ndarray, k: int = 10) -> dict[str, float]:
+def exposure_against_listening(
+    recommended: np.ndarray, members: np.ndarray, listeners: np.ndarray, k: int = 10
+) -> dict[str, float]:
     """A group's share of recommendation slots, its share of listening pairs, and their ratio
     (1: exposed as much as it is listened to; below 1: under-exposed)."""
     slots = np.asarray(recommended)[:, :k].ravel()

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -136,7 +136,9 @@ def draw_groups(
             if found == per_size or anchors.size == 0:
                 break
             anchor = int(rng.choice(anchors))
-            members = np.concatenate([[anchor], rng.choice(pals[anchor], size=size - 1, replace=False)]).astype(np.int64)
+            members = np.concatenate([[anchor], rng.choice(pals[anchor], size=size - 1, replace=False)]).astype(
+                np.int64
+            )
             member_likes = tuple(
                 np.sort(rng.choice(plays.indices[plays.indptr[m] : plays.indptr[m + 1]], size=likes, replace=False))
                 for m in members
@@ -253,13 +255,19 @@ def evaluate_groups(
         "likes_per_member": GROUP_LIKES,
         "groups_per_size": groups_per_size,
         "groups_drawn": drawn,
-        "default": {"name": DEFAULT_NAME, "strategy": blends.DEFAULT_STRATEGY, "normalisation": blends.DEFAULT_NORMALISATION},
+        "default": {
+            "name": DEFAULT_NAME,
+            "strategy": blends.DEFAULT_STRATEGY,
+            "normalisation": blends.DEFAULT_NORMALISATION,
+        },
         "variants": {name: {"strategy": s, "normalisation": n} for name, (s, n) in VARIANTS.items()},
         "fits": len(fit_seconds),
         "fit_seconds_median": float(statistics.median(fit_seconds)) if fit_seconds else 0.0,
         "blend_ms_median": {size: float(statistics.median(ms)) for size, ms in blend_ms.items() if ms},
         "models": {name: _mean(runs) for name, runs in per_seed.items()},
-        "per_size": {name: {size: _mean(runs) for size, runs in by_size.items()} for name, by_size in per_seed_size.items()},
+        "per_size": {
+            name: {size: _mean(runs) for size, runs in by_size.items()} for name, by_size in per_seed_size.items()
+        },
         "per_seed": per_seed,
     }
 

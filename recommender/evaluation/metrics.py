@@ -18,7 +18,9 @@ import scipy.sparse as sp
 METRIC_NAMES = ("ndcg", "precision", "recall", "map")
 
 
-def ranking_metrics(recommended: np.ndarray, relevant: sp.csr_matrix | list[np.ndarray], k: int = 10) -> dict[str, float]:
+def ranking_metrics(
+    recommended: np.ndarray, relevant: sp.csr_matrix | list[np.ndarray], k: int = 10
+) -> dict[str, float]:
     """Mean metrics over users. `recommended[u]` is user u's ranked item list (length >= k, -1 pads)."""
     per_user = per_user_metrics(recommended, relevant, k)
     if not per_user["ndcg"].size:
@@ -28,7 +30,9 @@ def ranking_metrics(recommended: np.ndarray, relevant: sp.csr_matrix | list[np.n
     }
 
 
-def per_user_metrics(recommended: np.ndarray, relevant: sp.csr_matrix | list[np.ndarray], k: int = 10) -> dict[str, np.ndarray]:
+def per_user_metrics(
+    recommended: np.ndarray, relevant: sp.csr_matrix | list[np.ndarray], k: int = 10
+) -> dict[str, np.ndarray]:
     rows = _as_lists(relevant)
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     positions = np.arange(1, k + 1)

@@ -30,7 +30,9 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 
 
 def _colour(name: str) -> str:
-    return {"encore": ENCORE, "encore-als": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(name, "#5d6d7e")
+    return {"encore": ENCORE, "encore-als": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(
+        name, "#5d6d7e"
+    )
 
 
 def accuracy(report: dict, directory: Path) -> Path:
@@ -38,7 +40,9 @@ def accuracy(report: dict, directory: Path) -> Path:
     names = list(report["p1"])
     means = [report["p1"][n]["mean"]["ndcg@10"] for n in names]
     intervals = [report["p1"][n]["interval"]["ndcg@10"] for n in names]
-    errors = np.array([[m - i["low"] for m, i in zip(means, intervals)], [i["high"] - m for m, i in zip(means, intervals)]])
+    errors = np.array(
+        [[m - i["low"] for m, i in zip(means, intervals)], [i["high"] - m for m, i in zip(means, intervals)]]
+    )
     figure, axis = plt.subplots(figsize=(8, 4))
     bars = axis.bar(names, means, yerr=errors, capsize=4, color=[_colour(n) for n in names])
     axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], padding=6, fontsize=9)
@@ -72,11 +76,30 @@ def trade_off(report: dict, directory: Path) -> Path:
     labelled = [p for i, p in enumerate(curve) if i == 0 or p["penalty"] >= 0.7]
     for point in labelled if len(curve) > 6 else curve:
         for axis, key in ((left, "ndcg@10"), (right, "p2_ndcg@10")):
-            axis.annotate(f"λ={point['penalty']:g}", (share(point["long_tail_share"]), point[key]), textcoords="offset points",
-                          xytext=(-6, 7), fontsize=8)
+            axis.annotate(
+                f"λ={point['penalty']:g}",
+                (share(point["long_tail_share"]), point[key]),
+                textcoords="offset points",
+                xytext=(-6, 7),
+                fontsize=8,
+            )
     chosen = next(p for p in curve if p["penalty"] == penalty)
-    left.plot(share(chosen["long_tail_share"]), chosen["ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
-    right.plot(share(chosen["long_tail_share"]), chosen["p2_ndcg@10"], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}")
+    left.plot(
+        share(chosen["long_tail_share"]),
+        chosen["ndcg@10"],
+        "*",
+        ms=16,
+        color=DEBIASED,
+        label=f"default λ = {penalty:g}",
+    )
+    right.plot(
+        share(chosen["long_tail_share"]),
+        chosen["p2_ndcg@10"],
+        "*",
+        ms=16,
+        color=DEBIASED,
+        label=f"default λ = {penalty:g}",
+    )
     for name, result in report["p1"].items():
         if name.startswith("encore"):
             continue
@@ -84,8 +107,15 @@ def trade_off(report: dict, directory: Path) -> Path:
         text = name if value > 0 else f"{name} (0 %, drawn at the edge)"
         left.plot(share(value), result["mean"]["ndcg@10"], "s" if value > 0 else "<", color=_colour(name))
         # Labelled on the left, away from the curve's labels (at the edge, on the right).
-        left.annotate(text, (share(value), result["mean"]["ndcg@10"]), textcoords="offset points", fontsize=8, va="center",
-                      xytext=(-7, 0) if value > 0 else (7, 0), ha="right" if value > 0 else "left")
+        left.annotate(
+            text,
+            (share(value), result["mean"]["ndcg@10"]),
+            textcoords="offset points",
+            fontsize=8,
+            va="center",
+            xytext=(-7, 0) if value > 0 else (7, 0),
+            ha="right" if value > 0 else "left",
+        )
     target = report["target"]
     best = target["best_ndcg@10"]
     left.axhline(0.95 * best, ls="--", lw=1, color="black", label="95 % of Encore's best NDCG@10")
@@ -93,8 +123,13 @@ def trade_off(report: dict, directory: Path) -> Path:
     tutorial = target["tutorial_long_tail_share"]
     if tutorial == tutorial and tutorial > 0:  # measured, and on the axis
         for axis in (left, right):
-            axis.axvline(1.5 * tutorial, ls=":", lw=1.2, color=TUTORIAL,
-                         label=f"1.5 × tutorial's long-tail share ({1.5 * tutorial * 100:.2f} %)")
+            axis.axvline(
+                1.5 * tutorial,
+                ls=":",
+                lw=1.2,
+                color=TUTORIAL,
+                label=f"1.5 × tutorial's long-tail share ({1.5 * tutorial * 100:.2f} %)",
+            )
     left.set_title("P1, known users")
     right.set_title(f"P2, new members with {report['p2_trade_off_likes']} likes")
     percent = FuncFormatter(lambda value, _: f"{value * 100:g} %")
@@ -120,8 +155,10 @@ def popularity_exposure(report: dict, directory: Path) -> Path:
     names = list(report["p1"])
     any_model = report["p1"][names[0]]["mean"]
     rows = ["listening"] + names
-    shares = np.array([[any_model[f"listening_{g}"] for g in ("head", "mid", "tail")]]
-                      + [[report["p1"][n]["mean"][f"exposure_{g}"] for g in ("head", "mid", "tail")] for n in names])
+    shares = np.array(
+        [[any_model[f"listening_{g}"] for g in ("head", "mid", "tail")]]
+        + [[report["p1"][n]["mean"][f"exposure_{g}"] for g in ("head", "mid", "tail")] for n in names]
+    )
     figure, axis = plt.subplots(figsize=(9, 4))
     left = np.zeros(len(rows))
     for column, (group, colour) in enumerate(zip(("head", "mid", "tail"), GROUP_COLOURS)):
@@ -148,8 +185,15 @@ def user_fairness(report: dict, directory: Path) -> Path:
             cells = [report["p1"][n]["fairness"][grouping]["ndcg@10"][group] for n in names]
             means = np.array([c["mean"] for c in cells])
             errors = np.array([means - [c["low"] for c in cells], [c["high"] for c in cells] - means])
-            axis.bar(np.arange(len(names)) + (g - 1) * width, means, width, yerr=errors, capsize=2, color=colour,
-                     label=f"{group} third")
+            axis.bar(
+                np.arange(len(names)) + (g - 1) * width,
+                means,
+                width,
+                yerr=errors,
+                capsize=2,
+                color=colour,
+                label=f"{group} third",
+            )
         axis.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=9)
         axis.set_title(f"users by {grouping}")
         axis.grid(axis="y", alpha=0.3)
@@ -161,13 +205,21 @@ def user_fairness(report: dict, directory: Path) -> Path:
 
 def regional_exposure(report: dict, directory: Path) -> Path:
     """Per regional tag: share of recommendations divided by share of listening."""
-    names = [n for n in ("encore-als", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]]
+    names = [
+        n for n in ("encore-als", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]
+    ]
     regions = list(report["regions"])
     figure, axis = plt.subplots(figsize=(8, 5.5))
     height = 0.8 / max(len(names), 1)
     for i, name in enumerate(names):
         ratios = [report["p1"][name]["regions"][r]["ratio"] for r in regions]
-        axis.barh(np.arange(len(regions)) + (i - (len(names) - 1) / 2) * height, ratios, height, color=_colour(name), label=name)
+        axis.barh(
+            np.arange(len(regions)) + (i - (len(names) - 1) / 2) * height,
+            ratios,
+            height,
+            color=_colour(name),
+            label=name,
+        )
     axis.axvline(1.0, color="black", lw=1)
     axis.set_yticks(np.arange(len(regions)), [f"{r} ({report['regions'][r]} artists)" for r in regions], fontsize=9)
     axis.invert_yaxis()

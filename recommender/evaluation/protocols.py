@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,7 +26,9 @@ def _quiet(_: str) -> None:
     pass
 
 
-def recommend_in_batches(model: Recommender, rows: sp.csr_matrix, n: int, users: np.ndarray | None = None, batch: int = 512) -> np.ndarray:
+def recommend_in_batches(
+    model: Recommender, rows: sp.csr_matrix, n: int, users: np.ndarray | None = None, batch: int = 512
+) -> np.ndarray:
     parts = []
     for start in range(0, rows.shape[0], batch):
         stop = min(start + batch, rows.shape[0])
@@ -42,7 +44,9 @@ def _timed_fit(model: Recommender, plays: sp.csr_matrix) -> float:
     return time.perf_counter() - started
 
 
-def evaluate_p1(plays: sp.csr_matrix, seeds: Iterable[int], models: Iterable[str] = P1_MODELS, progress: Progress = _quiet) -> dict:
+def evaluate_p1(
+    plays: sp.csr_matrix, seeds: Iterable[int], models: Iterable[str] = P1_MODELS, progress: Progress = _quiet
+) -> dict:
     """Random 80/20 split of the (user, artist) pairs; rank every artist the user has not trained on."""
     seeds, models = list(seeds), list(models)
     for name in models:
@@ -72,7 +76,9 @@ class NewMemberSplit:
     truth: dict[int, list[np.ndarray]]
 
 
-def new_member_split(plays: sp.csr_matrix, seed: int, like_counts: Iterable[int] = P2_LIKE_COUNTS, held_out_share: float = 0.1) -> NewMemberSplit:
+def new_member_split(
+    plays: sp.csr_matrix, seed: int, like_counts: Iterable[int] = P2_LIKE_COUNTS, held_out_share: float = 0.1
+) -> NewMemberSplit:
     """Each k replays the seed's generator from the start, so the k = 5 draw is the same whether it is
     evaluated alone (benchmarks/p2_batch.py) or beside k = 1, 3 and 10 (`encore evaluate`)."""
     n_users = plays.shape[0]
@@ -135,7 +141,11 @@ def evaluate_p2(
                 members = np.arange(split.train.shape[0], combined.shape[0])
                 results["encore-refit"] = recommend_in_batches(refitted, rows, K, users=members)
             for name, top in results.items():
-                extra = {"fit_seconds": fit_seconds if name == "encore-instant" else (refit_seconds if name == "encore-refit" else 0.0)}
+                extra = {
+                    "fit_seconds": fit_seconds
+                    if name == "encore-instant"
+                    else (refit_seconds if name == "encore-refit" else 0.0)
+                }
                 per_seed[name][f"k{k}"].append(ranking_metrics(top, split.truth[k], K) | extra | {"seed": seed})
     models = {name: {k: _summarise({"_": runs})["_"] for k, runs in by_k.items()} for name, by_k in per_seed.items()}
     return {"protocol": "p2", "seeds": seeds, "k": K, "like_plays": like_plays, "models": models, "per_seed": per_seed}

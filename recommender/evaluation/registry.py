@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from recommender.models import ALSConfig, ALSRecommender, BPRRecommender, ItemKNNRecommender, MostPopular, Recommender
 from recommender.models.als import LOG_CONFIG, TUTORIAL_CONFIG

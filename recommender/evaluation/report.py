@@ -18,7 +18,12 @@ import scipy.sparse as sp
 from implicit.evaluation import train_test_split
 from tqdm import tqdm
 
-from recommender.debias import DEFAULT_POPULARITY_PENALTY, PopularityPenalised, listener_counts, normalised_log_popularity
+from recommender.debias import (
+    DEFAULT_POPULARITY_PENALTY,
+    PopularityPenalised,
+    listener_counts,
+    normalised_log_popularity,
+)
 from recommender.evaluation.beyond import POPULARITY_GROUPS, beyond_accuracy, popularity_groups, top_fifth
 from recommender.evaluation.fairness import (
     USER_GROUPS,
@@ -32,7 +37,15 @@ from recommender.evaluation.fairness import (
     thirds,
 )
 from recommender.evaluation.metrics import per_user_metrics, ranking_metrics
-from recommender.evaluation.protocols import K, P1_MODELS, P2_LIKE_COUNTS, evaluate_p2, like_rows, new_member_split, recommend_in_batches
+from recommender.evaluation.protocols import (
+    P1_MODELS,
+    P2_LIKE_COUNTS,
+    K,
+    evaluate_p2,
+    like_rows,
+    new_member_split,
+    recommend_in_batches,
+)
 from recommender.evaluation.registry import MEMBER_MODEL, MODEL_DESCRIPTIONS, make_model
 from recommender.interactions import Interactions
 from recommender.models import ALSRecommender, BPRRecommender, Recommender
@@ -46,9 +59,11 @@ NDCG_TOLERANCE = 0.05
 DEBIASED = "encore-debiased"
 #: What `choose_penalty` picked on the validation seeds 3 and 4 (`build_report` with seeds=(3, 4), measured
 #: once; the report's own seeds never tuned it). Rewrite it if the penalty or the models change.
-VALIDATION_NOTE = ("On validation seeds 3 and 4 it picked 0.6, under the long-tail share and under the share outside the "
-                   "head alike. The default is the smaller, 0.5, which keeps NDCG@10 within 5 % of the best on both "
-                   "protocols and both sets of seeds.")
+VALIDATION_NOTE = (
+    "On validation seeds 3 and 4 it picked 0.6, under the long-tail share and under the share outside the "
+    "head alike. The default is the smaller, 0.5, which keeps NDCG@10 within 5 % of the best on both "
+    "protocols and both sets of seeds."
+)
 TopTags = Callable[[int], list[str]]
 
 
@@ -70,7 +85,9 @@ class ReportSettings:
 # -- measuring ------------------------------------------------------------------------------------
 
 
-def build_report(interactions: Interactions, top_tags: TopTags, like_plays: float, settings: ReportSettings = ReportSettings()) -> dict:
+def build_report(
+    interactions: Interactions, top_tags: TopTags, like_plays: float, settings: ReportSettings = ReportSettings()
+) -> dict:
     plays = interactions.plays
     for name in settings.models:
         make_model(name)  # reject an unknown name before any work
@@ -89,7 +106,15 @@ def build_report(interactions: Interactions, top_tags: TopTags, like_plays: floa
         for seed in settings.seeds:
             train, test = (sp.csr_matrix(m) for m in train_test_split(plays, 0.8, random_state=seed))
             users = np.flatnonzero(np.diff(test.indptr))
-            seen = _SeedContext(train, test, users, seed, regions, {g: v[users] for g, v in user_groups.items()}, settings.rmse_negatives)
+            seen = _SeedContext(
+                train,
+                test,
+                users,
+                seed,
+                regions,
+                {g: v[users] for g, v in user_groups.items()},
+                settings.rmse_negatives,
+            )
             for name in settings.models:
                 bar.set_description(f"P1 seed {seed}: {name}")
                 model = _fit(name, train)
@@ -111,8 +136,10 @@ def build_report(interactions: Interactions, top_tags: TopTags, like_plays: floa
     p1 = {name: _summarise(runs) for name, runs in per_seed.items()}
     p2, p2_curve = _p2(plays, like_plays, penalties, settings)
     p2_k = f"k{5 if 5 in settings.like_counts else settings.like_counts[0]}"
-    trade_off = [{"penalty": p} | _summarise(runs)["mean"] | {f"p2_{key}": value for key, value in p2_curve[p][p2_k].items()}
-                 for p, runs in curve.items()]
+    trade_off = [
+        {"penalty": p} | _summarise(runs)["mean"] | {f"p2_{key}": value for key, value in p2_curve[p][p2_k].items()}
+        for p, runs in curve.items()
+    ]
     report = {
         "settings": {k: v for k, v in asdict(settings).items() if k not in ("show_progress", "extra")} | settings.extra,
         "k": K,
@@ -142,7 +169,9 @@ def _fit_bpr_single_thread(train: sp.csr_matrix) -> BPRRecommender:
     model = BPRRecommender()
     binary = sp.csr_matrix(train, dtype=np.float32, copy=True)
     binary.data = (binary.data > 0).astype(np.float32)
-    bpr = BayesianPersonalizedRanking(factors=model.factors, iterations=model.iterations, random_state=model.random_state, num_threads=1)
+    bpr = BayesianPersonalizedRanking(
+        factors=model.factors, iterations=model.iterations, random_state=model.random_state, num_threads=1
+    )
     bpr.fit(binary, show_progress=False)
     model.user_factors, model.item_factors = np.asarray(bpr.user_factors), np.asarray(bpr.item_factors)
     return model
@@ -151,8 +180,16 @@ def _fit_bpr_single_thread(train: sp.csr_matrix) -> BPRRecommender:
 class _SeedContext:
     """Everything one P1 seed measures a fitted model against."""
 
-    def __init__(self, train: sp.csr_matrix, test: sp.csr_matrix, users: np.ndarray, seed: int,
-                 regions: dict[str, np.ndarray], user_groups: dict[str, np.ndarray], rmse_negatives: int) -> None:
+    def __init__(
+        self,
+        train: sp.csr_matrix,
+        test: sp.csr_matrix,
+        users: np.ndarray,
+        seed: int,
+        regions: dict[str, np.ndarray],
+        user_groups: dict[str, np.ndarray],
+        rmse_negatives: int,
+    ) -> None:
         self.train, self.test, self.users, self.seed = train, test, users, seed
         self.regions, self.user_groups = regions, user_groups
         self.listeners = listener_counts(train)
@@ -166,8 +203,10 @@ class _SeedContext:
         truth = self.test[self.users]
         result: dict = {"seed": self.seed} | ranking_metrics(top, truth, K)
         result |= beyond_accuracy(top, self.listeners, self.item_groups, K)
-        result |= {f"listening_{name}": float(self.listeners[self.item_groups == g].sum() / self.listeners.sum())
-                   for g, name in enumerate(POPULARITY_GROUPS)}
+        result |= {
+            f"listening_{name}": float(self.listeners[self.item_groups == g].sum() / self.listeners.sum())
+            for g, name in enumerate(POPULARITY_GROUPS)
+        }
         result["head_artists"] = float(np.sum(self.item_groups == 0))
         result["top_fifth_artists"] = float(np.sum(self.top_fifth))
         result["top_fifth_min_listeners"] = float(self.listeners[self.top_fifth].min())
@@ -179,12 +218,16 @@ class _SeedContext:
                 grouping: {metric: group_means(per_user[metric], groups).tolist() for metric in ("ndcg", "recall")}
                 for grouping, groups in self.user_groups.items()
             }
-            result["regions"] = {region: exposure_against_listening(top, members, self.listeners, K)
-                                 for region, members in self.regions.items()}
+            result["regions"] = {
+                region: exposure_against_listening(top, members, self.listeners, K)
+                for region, members in self.regions.items()
+            }
         return result
 
 
-def _rmse_pairs(train: sp.csr_matrix, test: sp.csr_matrix, users: np.ndarray, seed: int, negatives: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rmse_pairs(
+    train: sp.csr_matrix, test: sp.csr_matrix, users: np.ndarray, seed: int, negatives: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(users, artists, targets): every held-out pair with target 1, and `negatives` per positive
     pairs drawn uniformly from the pairs the user never played (in train or test), target 0."""
     positives = sp.coo_matrix(test[users])
@@ -209,7 +252,9 @@ def _rmse_pairs(train: sp.csr_matrix, test: sp.csr_matrix, users: np.ndarray, se
 def _rmse(model: ALSRecommender, users: np.ndarray, items: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """RMSE of the predicted preference x_u . y_i against p_ui, overall and on each half."""
     assert model.user_factors is not None and model.item_factors is not None
-    predicted = np.einsum("ij,ij->i", model.user_factors[users].astype(np.float64), model.item_factors[items].astype(np.float64))
+    predicted = np.einsum(
+        "ij,ij->i", model.user_factors[users].astype(np.float64), model.item_factors[items].astype(np.float64)
+    )
     error = predicted - targets
     positive = targets == 1
     return {
@@ -228,7 +273,9 @@ def _summarise(runs: list[dict]) -> dict:
     if "user_groups" in runs[0]:
         summary["fairness"] = _fairness(runs)
         summary["regions"] = {
-            region: {key: float(np.mean([r["regions"][region][key] for r in runs])) for key in runs[0]["regions"][region]}
+            region: {
+                key: float(np.mean([r["regions"][region][key] for r in runs])) for key in runs[0]["regions"][region]
+            }
             for region in runs[0]["regions"]
         }
     return summary
@@ -237,7 +284,9 @@ def _summarise(runs: list[dict]) -> dict:
 def _fairness(runs: list[dict]) -> dict:
     out: dict = {}
     for grouping in runs[0]["user_groups"]:
-        by_metric = {metric: np.array([r["user_groups"][grouping][metric] for r in runs]) for metric in ("ndcg", "recall")}
+        by_metric = {
+            metric: np.array([r["user_groups"][grouping][metric] for r in runs]) for metric in ("ndcg", "recall")
+        }
         out[grouping] = {
             f"{metric}@10": {group: confidence_interval(values[:, g]) for g, group in enumerate(USER_GROUPS)}
             for metric, values in by_metric.items()
@@ -247,19 +296,33 @@ def _fairness(runs: list[dict]) -> dict:
     return out
 
 
-def _p2(plays: sp.csr_matrix, like_plays: float, penalties: tuple[float, ...], settings: ReportSettings) -> tuple[dict, dict]:
+def _p2(
+    plays: sp.csr_matrix, like_plays: float, penalties: tuple[float, ...], settings: ReportSettings
+) -> tuple[dict, dict]:
     """P2 as `encore evaluate --protocol p2` measures it, and Encore's instant recommendations for
     new members re-ranked at each penalty: (the P2 table, the P2 trade-off per penalty)."""
-    with tqdm(total=len(settings.seeds) * len(settings.like_counts), desc="P2", file=sys.stderr, disable=not settings.show_progress) as bar:
+    with tqdm(
+        total=len(settings.seeds) * len(settings.like_counts),
+        desc="P2",
+        file=sys.stderr,
+        disable=not settings.show_progress,
+    ) as bar:
+
         def progress(message: str) -> None:
             bar.set_description(message)
             if "k=" in message:
                 bar.update()
 
-        p2 = evaluate_p2(plays, settings.seeds, like_plays, settings.like_counts, refit=settings.p2_refit, progress=progress)
-    models = {name: {k: {key: m[key] for key in (*ACCURACY_KEYS, "users")} for k, m in by_k.items()}
-              for name, by_k in p2["models"].items()}
-    per_penalty: dict[float, dict[str, list[dict]]] = {p: {f"k{k}": [] for k in settings.like_counts} for p in penalties}
+        p2 = evaluate_p2(
+            plays, settings.seeds, like_plays, settings.like_counts, refit=settings.p2_refit, progress=progress
+        )
+    models = {
+        name: {k: {key: m[key] for key in (*ACCURACY_KEYS, "users")} for k, m in by_k.items()}
+        for name, by_k in p2["models"].items()
+    }
+    per_penalty: dict[float, dict[str, list[dict]]] = {
+        p: {f"k{k}": [] for k in settings.like_counts} for p in penalties
+    }
     for seed in tqdm(settings.seeds, desc="P2 penalties", file=sys.stderr, disable=not settings.show_progress):
         split = new_member_split(plays, seed, settings.like_counts)
         encore = make_model(MEMBER_MODEL).fit(split.train)
@@ -269,18 +332,28 @@ def _p2(plays: sp.csr_matrix, like_plays: float, penalties: tuple[float, ...], s
             for penalty in penalties:
                 top = recommend_in_batches(PopularityPenalised(encore, penalty, popularity), rows, K)
                 per_penalty[penalty][f"k{k}"].append(ranking_metrics(top, split.truth[k], K))
-    curve = {penalty: {k: {key: float(np.mean([r[key] for r in runs])) for key in ACCURACY_KEYS} for k, runs in by_k.items()}
-             for penalty, by_k in per_penalty.items()}
+    curve = {
+        penalty: {k: {key: float(np.mean([r[key] for r in runs])) for key in ACCURACY_KEYS} for k, runs in by_k.items()}
+        for penalty, by_k in per_penalty.items()
+    }
     if settings.penalty > 0:
-        models[f"{DEBIASED}-instant"] = {k: m | {"users": models["encore-instant"][k]["users"]} for k, m in curve[settings.penalty].items()}
+        models[f"{DEBIASED}-instant"] = {
+            k: m | {"users": models["encore-instant"][k]["users"]} for k, m in curve[settings.penalty].items()
+        }
     return {"like_plays": like_plays, "models": models}, curve
 
 
 def _user_group_ranges(plays: sp.csr_matrix, user_groups: dict[str, np.ndarray]) -> dict:
     values = {"activity": activity(plays), "mainstreaminess": mainstreaminess(plays)}
     return {
-        grouping: {group: {"users": int(np.sum(groups == g)), "min": float(values[grouping][groups == g].min()),
-                           "max": float(values[grouping][groups == g].max())} for g, group in enumerate(USER_GROUPS)}
+        grouping: {
+            group: {
+                "users": int(np.sum(groups == g)),
+                "min": float(values[grouping][groups == g].min()),
+                "max": float(values[grouping][groups == g].max()),
+            }
+            for g, group in enumerate(USER_GROUPS)
+        }
         for grouping, groups in user_groups.items()
     }
 
@@ -335,8 +408,11 @@ def choose_penalty(curve: list[dict], tolerance: float = NDCG_TOLERANCE, key: st
     of the best, on P1 and on P2 (new members) alike; the smaller penalty on a tie."""
     best_p1 = max(point["ndcg@10"] for point in curve)
     best_p2 = max(point["p2_ndcg@10"] for point in curve)
-    allowed = [point for point in curve
-               if point["ndcg@10"] >= (1 - tolerance) * best_p1 and point["p2_ndcg@10"] >= (1 - tolerance) * best_p2]
+    allowed = [
+        point
+        for point in curve
+        if point["ndcg@10"] >= (1 - tolerance) * best_p1 and point["p2_ndcg@10"] >= (1 - tolerance) * best_p2
+    ]
     return max(allowed, key=lambda point: (point[key], -point["penalty"]))["penalty"]
 
 
@@ -377,7 +453,10 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         "| model | precision@10 | recall@10 | NDCG@10 | MAP@10 |",
         "|---|---|---|---|---|",
-        *[f"| {name} | {_pm(r, 'precision@10')} | {_pm(r, 'recall@10')} | {_pm(r, 'ndcg@10')} | {_pm(r, 'map@10')} |" for name, r in p1.items()],
+        *[
+            f"| {name} | {_pm(r, 'precision@10')} | {_pm(r, 'recall@10')} | {_pm(r, 'ndcg@10')} | {_pm(r, 'map@10')} |"
+            for name, r in p1.items()
+        ],
         "",
         f"![P1 accuracy]({images.get('p1_accuracy', 'p1_accuracy.png')})",
         "",
@@ -385,8 +464,11 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         "| model | likes | precision@10 | recall@10 | NDCG@10 | MAP@10 |",
         "|---|---|---|---|---|---|",
-        *[f"| {name} | {k[1:]} | {m['precision@10']:.4f} | {m['recall@10']:.4f} | {m['ndcg@10']:.4f} | {m['map@10']:.4f} |"
-          for name, by_k in report["p2"]["models"].items() for k, m in by_k.items()],
+        *[
+            f"| {name} | {k[1:]} | {m['precision@10']:.4f} | {m['recall@10']:.4f} | {m['ndcg@10']:.4f} | {m['map@10']:.4f} |"
+            for name, by_k in report["p2"]["models"].items()
+            for k, m in by_k.items()
+        ],
         "",
         "Models: " + "; ".join(f"**{name}**: {text}" for name, text in report["descriptions"].items()) + ".",
         "",
@@ -400,8 +482,11 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         "| model | RMSE | on held-out pairs (p = 1) | on unobserved pairs (p = 0) |",
         "|---|---|---|---|",
-        *[f"| {name} | {r['mean']['rmse']:.3f} | {r['mean']['rmse_positives']:.3f} | {r['mean']['rmse_unobserved']:.3f} |"
-          for name, r in p1.items() if "rmse" in r["mean"]],
+        *[
+            f"| {name} | {r['mean']['rmse']:.3f} | {r['mean']['rmse_positives']:.3f} | {r['mean']['rmse_unobserved']:.3f} |"
+            for name, r in p1.items()
+            if "rmse" in r["mean"]
+        ],
         "",
         "An unobserved pair is not a dislike: most are artists the user has never come across, and a few are ones "
         "they would love, which is what a recommender is for. So RMSE punishes a model for scoring exactly the "
@@ -428,9 +513,11 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         "| model | coverage | Gini | ARP | long-tail share | outside head | head | mid | tail |",
         "|---|---|---|---|---|---|---|---|---|",
-        *[f"| {name} | {m['coverage']:.3f} | {m['gini']:.3f} | {m['arp']:.1f} | {m['long_tail_share']:.4f} | "
-          f"{m['outside_head_share']:.3f} | {m['exposure_head']:.1%} | {m['exposure_mid']:.1%} | {m['exposure_tail']:.1%} |"
-          for name, m in ((n, r["mean"]) for n, r in p1.items())],
+        *[
+            f"| {name} | {m['coverage']:.3f} | {m['gini']:.3f} | {m['arp']:.1f} | {m['long_tail_share']:.4f} | "
+            f"{m['outside_head_share']:.3f} | {m['exposure_head']:.1%} | {m['exposure_mid']:.1%} | {m['exposure_tail']:.1%} |"
+            for name, m in ((n, r["mean"]) for n, r in p1.items())
+        ],
         _listening_row(p1),
         "",
         f"![exposure by popularity group]({images.get('popularity_exposure', 'popularity_exposure.png')})",
@@ -445,9 +532,11 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         f"| λ | NDCG@10 (P1) | NDCG@10 (P2, {report['p2_trade_off_likes']} likes) | long-tail share | outside head | coverage | Gini | ARP |",
         "|---|---|---|---|---|---|---|---|",
-        *[f"| {p['penalty']:g}{' (default)' if p['penalty'] == target['penalty'] else ''} | {p['ndcg@10']:.4f} | {p['p2_ndcg@10']:.4f} | "
-          f"{p['long_tail_share']:.4f} | {p['outside_head_share']:.3f} | {p['coverage']:.3f} | {p['gini']:.3f} | {p['arp']:.1f} |"
-          for p in report["trade_off"]],
+        *[
+            f"| {p['penalty']:g}{' (default)' if p['penalty'] == target['penalty'] else ''} | {p['ndcg@10']:.4f} | {p['p2_ndcg@10']:.4f} | "
+            f"{p['long_tail_share']:.4f} | {p['outside_head_share']:.3f} | {p['coverage']:.3f} | {p['gini']:.3f} | {p['arp']:.1f} |"
+            for p in report["trade_off"]
+        ],
         "",
         f"![trade-off]({images.get('trade_off', 'trade_off.png')})",
         "",
@@ -466,9 +555,14 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "",
         "| model | grouping | NDCG@10 low | mid | high | demographic-parity gap | equal-opportunity gap |",
         "|---|---|---|---|---|---|---|",
-        *[f"| {name} | {grouping} | " + " | ".join(_ci(f[grouping]['ndcg@10'][g]) for g in USER_GROUPS)
-          + f" | {_ci(f[grouping]['demographic_parity_gap'], True)} | {_ci(f[grouping]['equal_opportunity_gap'], True)} |"
-          for name, r in p1.items() if (f := r.get("fairness")) for grouping in f],
+        *[
+            f"| {name} | {grouping} | "
+            + " | ".join(_ci(f[grouping]["ndcg@10"][g]) for g in USER_GROUPS)
+            + f" | {_ci(f[grouping]['demographic_parity_gap'], True)} | {_ci(f[grouping]['equal_opportunity_gap'], True)} |"
+            for name, r in p1.items()
+            if (f := r.get("fairness"))
+            for grouping in f
+        ],
         "",
         f"![user fairness]({images.get('user_fairness', 'user_fairness.png')})",
         "",
@@ -510,15 +604,23 @@ def _top_fifth_size(report: dict) -> str:
 def _definition_text(report: dict) -> str:
     """Why the long-tail share, not the share outside the head, is the one the target uses."""
     t = report["target"]
-    text = ("Issue 6 defines the long-tail share as the \"share of recommended artists outside the most popular 20 % of "
-            "listening\". This report reads it as the most popular 20 % of artists, ranked by listening: the long-tail "
-            "share. Read instead as the artists that together hold 20 % of the listening (the head, about "
-            f"{_head_size(report)} artists), it is the share outside the head.")
+    text = (
+        'Issue 6 defines the long-tail share as the "share of recommended artists outside the most popular 20 % of '
+        'listening". This report reads it as the most popular 20 % of artists, ranked by listening: the long-tail '
+        "share. Read instead as the artists that together hold 20 % of the listening (the head, about "
+        f"{_head_size(report)} artists), it is the share outside the head."
+    )
     if t["tutorial_outside_head_share"] == t["tutorial_outside_head_share"]:
-        text += (f" The target, {LONG_TAIL_FACTOR} × the tutorial configuration's share, uses the first: under the second "
-                 f"the tutorial's configuration is already at {t['tutorial_outside_head_share']:.3f}, and 1.5 × that is "
-                 f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}"
-                 + (", above 1, the largest share there is: no model could meet it." if not t["outside_head_reachable"] else "."))
+        text += (
+            f" The target, {LONG_TAIL_FACTOR} × the tutorial configuration's share, uses the first: under the second "
+            f"the tutorial's configuration is already at {t['tutorial_outside_head_share']:.3f}, and 1.5 × that is "
+            f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}"
+            + (
+                ", above 1, the largest share there is: no model could meet it."
+                if not t["outside_head_reachable"]
+                else "."
+            )
+        )
     return text
 
 
@@ -542,7 +644,10 @@ def _region_table(report: dict) -> list[str]:
     rows = [header, "|" + "---|" * (3 + len(names))]
     first = report["p1"][names[0]]["regions"]
     for region, artists in report["regions"].items():
-        cells = " | ".join(f"{report['p1'][n]['regions'][region]['recommended_share']:.2%} ({report['p1'][n]['regions'][region]['ratio']:.2f})" for n in names)
+        cells = " | ".join(
+            f"{report['p1'][n]['regions'][region]['recommended_share']:.2%} ({report['p1'][n]['regions'][region]['ratio']:.2f})"
+            for n in names
+        )
         rows.append(f"| {region} | {artists} | {first[region]['listening_share']:.2%} | {cells} |")
     return rows
 
@@ -555,8 +660,10 @@ def _rmse_against_ndcg(p1: dict) -> str:
     best = max(measured, key=lambda name: measured[name]["ndcg@10"])
     if lowest == best:
         return f"Here {best} has both the lowest RMSE and the best NDCG@10."
-    return (f"The mismatch shows here: {lowest} has the lowest RMSE ({measured[lowest]['rmse']:.3f}) but NDCG@10 "
-            f"{measured[lowest]['ndcg@10']:.4f}, against {measured[best]['ndcg@10']:.4f} for {best} (RMSE {measured[best]['rmse']:.3f}).")
+    return (
+        f"The mismatch shows here: {lowest} has the lowest RMSE ({measured[lowest]['rmse']:.3f}) but NDCG@10 "
+        f"{measured[lowest]['ndcg@10']:.4f}, against {measured[best]['ndcg@10']:.4f} for {best} (RMSE {measured[best]['rmse']:.3f})."
+    )
 
 
 def _headline(report: dict) -> str:
@@ -565,26 +672,36 @@ def _headline(report: dict) -> str:
     debiased = p1.get(DEBIASED, {}).get("mean")
     parts = []
     if encore:
-        parts.append(f"Encore: NDCG@10 {encore['ndcg@10']:.4f} on P1, long-tail share (slots outside the 20 % of artists "
-                     f"with most listeners) {encore['long_tail_share']:.4f} "
-                     f"(outside the head {encore['outside_head_share']:.3f}), coverage {encore['coverage']:.3f}.")
+        parts.append(
+            f"Encore: NDCG@10 {encore['ndcg@10']:.4f} on P1, long-tail share (slots outside the 20 % of artists "
+            f"with most listeners) {encore['long_tail_share']:.4f} "
+            f"(outside the head {encore['outside_head_share']:.3f}), coverage {encore['coverage']:.3f}."
+        )
     served = p1.get(MEMBER_MODEL, {}).get("mean", {})
     if served:
-        parts.append(f"Encore's ALS, which serves members and which the penalty re-ranks: NDCG@10 {served['ndcg@10']:.4f}, "
-                     f"long-tail share {served['long_tail_share']:.4f} (outside the head {served['outside_head_share']:.3f}), "
-                     f"coverage {served['coverage']:.3f}.")
+        parts.append(
+            f"Encore's ALS, which serves members and which the penalty re-ranks: NDCG@10 {served['ndcg@10']:.4f}, "
+            f"long-tail share {served['long_tail_share']:.4f} (outside the head {served['outside_head_share']:.3f}), "
+            f"coverage {served['coverage']:.3f}."
+        )
     if debiased:
-        parts.append(f"With the default popularity penalty λ = {target['penalty']:g}: NDCG@10 {debiased['ndcg@10']:.4f} "
-                     f"({target['ndcg_ratio']:.1%} of the best penalty's), long-tail share {debiased['long_tail_share']:.4f} "
-                     f"(outside the head {debiased['outside_head_share']:.3f}), coverage {debiased['coverage']:.3f}.")
+        parts.append(
+            f"With the default popularity penalty λ = {target['penalty']:g}: NDCG@10 {debiased['ndcg@10']:.4f} "
+            f"({target['ndcg_ratio']:.1%} of the best penalty's), long-tail share {debiased['long_tail_share']:.4f} "
+            f"(outside the head {debiased['outside_head_share']:.3f}), coverage {debiased['coverage']:.3f}."
+        )
     if "tutorial" in p1:
         t = p1["tutorial"]["mean"]
-        parts.append(f"The tutorial's configuration: NDCG@10 {t['ndcg@10']:.4f}, long-tail share {t['long_tail_share']:.4f} "
-                     f"(outside the head {t['outside_head_share']:.3f}).")
+        parts.append(
+            f"The tutorial's configuration: NDCG@10 {t['ndcg@10']:.4f}, long-tail share {t['long_tail_share']:.4f} "
+            f"(outside the head {t['outside_head_share']:.3f})."
+        )
         if debiased and target["tutorial_long_tail_share"] > 0:
-            parts.append(f"At the default λ the long-tail share is {target['long_tail_ratio']:.1f} × the tutorial's: "
-                         f"issue 6's target (1.5 ×, NDCG@10 within {NDCG_TOLERANCE:.0%} of the best) is "
-                         f"{'met' if target['met'] else 'not met'}.")
+            parts.append(
+                f"At the default λ the long-tail share is {target['long_tail_ratio']:.1f} × the tutorial's: "
+                f"issue 6's target (1.5 ×, NDCG@10 within {NDCG_TOLERANCE:.0%} of the best) is "
+                f"{'met' if target['met'] else 'not met'}."
+            )
     return " ".join(parts)
 
 
@@ -601,10 +718,14 @@ def _target_text(report: dict) -> str:
         f"{_ratio_per_seed(report)}.",
         f"- Outside the head, the default's share is {t['outside_head_share']:.3f}, {t['outside_head_ratio']:.2f} × the "
         f"tutorial's {t['tutorial_outside_head_share']:.3f}."
-        + (f" That reading cannot carry the target: 1.5 × {t['tutorial_outside_head_share']:.3f} is "
-           f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}, above 1. Trained on raw play counts, the tutorial's "
-           f"model leans away from the {_head_size(report)} head artists to the mid, but almost never reaches past the top "
-           "fifth, at less than half of Encore's accuracy." if not t["outside_head_reachable"] else ""),
+        + (
+            f" That reading cannot carry the target: 1.5 × {t['tutorial_outside_head_share']:.3f} is "
+            f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}, above 1. Trained on raw play counts, the tutorial's "
+            f"model leans away from the {_head_size(report)} head artists to the mid, but almost never reaches past the top "
+            "fifth, at less than half of Encore's accuracy."
+            if not t["outside_head_reachable"]
+            else ""
+        ),
         f"- **{'Met' if t['met'] else 'Not met'}**{_unmet_reason(t)}.",
         _rule_text(report),
     ]
@@ -612,21 +733,28 @@ def _target_text(report: dict) -> str:
 
 
 def _ratio_per_seed(report: dict) -> str:
-    """", per seed 3.3–5.2 ×": the default's long-tail share over the tutorial's, seed by seed."""
+    """ ", per seed 3.3–5.2 ×": the default's long-tail share over the tutorial's, seed by seed."""
     p1 = report["p1"]
     if DEBIASED not in p1 or "tutorial" not in p1:
         return ""
-    ratios = [_ratio(d["long_tail_share"], t["long_tail_share"]) for d, t in zip(p1[DEBIASED]["per_seed"], p1["tutorial"]["per_seed"])]
+    ratios = [
+        _ratio(d["long_tail_share"], t["long_tail_share"])
+        for d, t in zip(p1[DEBIASED]["per_seed"], p1["tutorial"]["per_seed"])
+    ]
     return f", per seed {min(ratios):.1f}–{max(ratios):.1f} ×" if len(ratios) > 1 else ""
 
 
 def _unmet_reason(t: dict) -> str:
     if t["met"]:
-        return (f": {t['long_tail_ratio']:.1f} × the tutorial's long-tail share ({LONG_TAIL_FACTOR} × needed), NDCG@10 at "
-                f"{t['ndcg_ratio']:.1%} of the best ({1 - NDCG_TOLERANCE:.0%} needed)")
+        return (
+            f": {t['long_tail_ratio']:.1f} × the tutorial's long-tail share ({LONG_TAIL_FACTOR} × needed), NDCG@10 at "
+            f"{t['ndcg_ratio']:.1%} of the best ({1 - NDCG_TOLERANCE:.0%} needed)"
+        )
     reasons = []
     if not t["long_tail_ratio"] >= LONG_TAIL_FACTOR:
-        reasons.append(f"the long-tail share is {t['long_tail_ratio']:.2f} × the tutorial's, under {LONG_TAIL_FACTOR} ×")
+        reasons.append(
+            f"the long-tail share is {t['long_tail_ratio']:.2f} × the tutorial's, under {LONG_TAIL_FACTOR} ×"
+        )
     if t["ndcg_ratio"] < 1 - NDCG_TOLERANCE:
         reasons.append(f"NDCG@10 is {t['ndcg_ratio']:.1%} of the best, under {1 - NDCG_TOLERANCE:.0%}")
     return (": " + "; ".join(reasons)) if reasons else ""
@@ -636,12 +764,17 @@ def _rule_text(report: dict) -> str:
     """How the default λ was chosen, and what `choose_penalty` picks on these seeds."""
     t, curve = report["target"], report["trade_off"]
     chosen = t["chosen_by_rule"]
-    text = (f"- The default λ comes from `choose_penalty`: the largest long-tail share with NDCG@10 within "
-            f"{NDCG_TOLERANCE:.0%} of the best on P1 and on P2 (new members). On the seeds here it picks λ = {chosen:g}")
-    rising = all(a[key] <= b[key] for key in ("long_tail_share", "outside_head_share") for a, b in zip(curve, curve[1:]))
+    text = (
+        f"- The default λ comes from `choose_penalty`: the largest long-tail share with NDCG@10 within "
+        f"{NDCG_TOLERANCE:.0%} of the best on P1 and on P2 (new members). On the seeds here it picks λ = {chosen:g}"
+    )
+    rising = all(
+        a[key] <= b[key] for key in ("long_tail_share", "outside_head_share") for a, b in zip(curve, curve[1:])
+    )
     if t["chosen_by_rule_outside_head"] == chosen:
-        text += (" (the share outside the head gives the same λ" +
-                 (": both shares grow with λ, so the rule takes the largest λ within the tolerance)" if rising else ")"))
+        text += " (the share outside the head gives the same λ" + (
+            ": both shares grow with λ, so the rule takes the largest λ within the tolerance)" if rising else ")"
+        )
     else:
         text += f" (the share outside the head would give λ = {t['chosen_by_rule_outside_head']:g})"
     above = [point for point in curve if point["penalty"] > chosen]
@@ -650,6 +783,9 @@ def _rule_text(report: dict) -> str:
         p1 = step["ndcg@10"] / t["best_ndcg@10"]
         p2 = step["p2_ndcg@10"] / max(point["p2_ndcg@10"] for point in curve)
         short = [name for name, ratio in (("P1", p1), ("P2", p2)) if ratio < 1 - NDCG_TOLERANCE]
-        text += (f"; the next, λ = {step['penalty']:g}, keeps {p1:.1%} of the best NDCG@10 on P1 and {p2:.1%} on P2"
-                 f" ({report['p2_trade_off_likes']} likes)" + (f", under {1 - NDCG_TOLERANCE:.0%} on " + " and ".join(short) if short else ""))
+        text += (
+            f"; the next, λ = {step['penalty']:g}, keeps {p1:.1%} of the best NDCG@10 on P1 and {p2:.1%} on P2"
+            f" ({report['p2_trade_off_likes']} likes)"
+            + (f", under {1 - NDCG_TOLERANCE:.0%} on " + " and ".join(short) if short else "")
+        )
     return text + ". " + VALIDATION_NOTE

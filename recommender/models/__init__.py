@@ -1,7 +1,7 @@
 """Recommendation models: a small abstract base and its implementations."""
 
-from recommender.models.base import Recommender
 from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.models.base import Recommender
 from recommender.models.baselines import BPRRecommender, ItemKNNRecommender, MostPopular
 
 __all__ = [

@@ -80,7 +80,10 @@ class ALSRecommender(Recommender):
         )
         if initial is not None:
             user_factors, item_factors = initial
-            if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (plays.shape[1], config.factors):
+            if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (
+                plays.shape[1],
+                config.factors,
+            ):
                 raise ValueError("initial factors do not match the matrix and the configuration")
             # implicit only initialises factors that are None; copies, since it updates them in place.
             model.user_factors = np.array(user_factors, dtype=np.float32)
@@ -89,7 +92,14 @@ class ALSRecommender(Recommender):
         self._set_factors(np.asarray(model.user_factors), np.asarray(model.item_factors))
         return self
 
-    def factors_for(self, previous_keys: np.ndarray, previous_artists: np.ndarray, user_keys: np.ndarray, artist_ids: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def factors_for(
+        self,
+        previous_keys: np.ndarray,
+        previous_artists: np.ndarray,
+        user_keys: np.ndarray,
+        artist_ids: np.ndarray,
+        seed: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """This model's factors re-indexed to another matrix's rows and columns, for a warm start;
         rows and columns it has never seen start small and random, as in a cold fit."""
         assert self.user_factors is not None and self.item_factors is not None

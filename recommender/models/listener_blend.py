@@ -77,8 +77,9 @@ class NTKRidge:
         unit = sp.diags(1.0 / norms) @ weighted
         kernel = relu_ntk((unit @ unit.T).toarray())
         self.lam, self.inverse = _ridge_inverse(kernel, self.ridge)
-        self.targets = sp.csr_matrix((np.ones_like(plays.data, dtype=np.float32), plays.indices, plays.indptr),
-                                     shape=plays.shape)
+        self.targets = sp.csr_matrix(
+            (np.ones_like(plays.data, dtype=np.float32), plays.indices, plays.indptr), shape=plays.shape
+        )
         return self
 
     def score_known(self, users: np.ndarray) -> np.ndarray:
@@ -100,7 +101,9 @@ class ListenerBlend(Recommender):
         return self._fit_ridges(plays)
 
     @classmethod
-    def around(cls, als: ALSRecommender, plays: sp.csr_matrix, config: ListenerBlendConfig = ListenerBlendConfig()) -> Self:
+    def around(
+        cls, als: ALSRecommender, plays: sp.csr_matrix, config: ListenerBlendConfig = ListenerBlendConfig()
+    ) -> Self:
         """A blend reusing an ALS already fitted on `plays` (a served snapshot's): only the ridge
         parts are fitted."""
         blend = cls(config)

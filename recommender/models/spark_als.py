@@ -43,7 +43,9 @@ def java_executable() -> str | None:
 
 
 if java_executable() is None:
-    _looked_in = f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java" if os.environ.get("JAVA_HOME") else "no java on PATH"
+    _looked_in = (
+        f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java" if os.environ.get("JAVA_HOME") else "no java on PATH"
+    )
     raise ImportError(
         f"Spark needs a Java runtime (17 or newer) and found none ({_looked_in}); "
         "install one, e.g. apt-get install openjdk-17-jre-headless"
@@ -112,14 +114,19 @@ class SparkALSTrainer:
     #: Spark's ALS always starts from its own random factors.
     warm_starts = False
 
-    def __init__(self, config: ALSConfig = ALSConfig(), parameters: SparkALSParameters = SparkALSParameters(),
-                 settings: SparkSettings = SparkSettings()) -> None:
+    def __init__(
+        self,
+        config: ALSConfig = ALSConfig(),
+        parameters: SparkALSParameters = SparkALSParameters(),
+        settings: SparkSettings = SparkSettings(),
+    ) -> None:
         self.config = config
         self.parameters = parameters
         self.settings = settings
 
-    def fit(self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None,
-            iterations: int | None = None) -> ALSRecommender:
+    def fit(
+        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
+    ) -> ALSRecommender:
         if initial is not None:
             raise ValueError("Spark's ALS cannot start from given factors; fit without `initial`")
         config = self.config
@@ -134,8 +141,14 @@ class SparkALSTrainer:
         # Spark reads the ratings file lazily, so the factors are collected before it is deleted.
         with tempfile.TemporaryDirectory(prefix="ratings-", dir=_scratch) as directory:
             estimator = ALS(
-                userCol="user", itemCol="item", ratingCol="rating", implicitPrefs=True, nonnegative=False,
-                numUserBlocks=self.settings.blocks, numItemBlocks=self.settings.blocks, **arguments,
+                userCol="user",
+                itemCol="item",
+                ratingCol="rating",
+                implicitPrefs=True,
+                nonnegative=False,
+                numUserBlocks=self.settings.blocks,
+                numItemBlocks=self.settings.blocks,
+                **arguments,
             )
             fitted = estimator.fit(_ratings_frame(session, weighted, Path(directory)))
             model._set_factors(
@@ -150,13 +163,22 @@ class SparkFittedALS(ALSRecommender):
 
     Saved, it is an ordinary "als" snapshot and loads back as an `ALSRecommender`."""
 
-    def __init__(self, config: ALSConfig = ALSConfig(), parameters: SparkALSParameters = SparkALSParameters(),
-                 settings: SparkSettings = SparkSettings()) -> None:
+    def __init__(
+        self,
+        config: ALSConfig = ALSConfig(),
+        parameters: SparkALSParameters = SparkALSParameters(),
+        settings: SparkSettings = SparkSettings(),
+    ) -> None:
         super().__init__(config)
         self.trainer = SparkALSTrainer(config, parameters, settings)
 
-    def fit(self, plays: sp.csr_matrix, show_progress: bool = False, initial: tuple[np.ndarray, np.ndarray] | None = None,
-            iterations: int | None = None) -> Self:
+    def fit(
+        self,
+        plays: sp.csr_matrix,
+        show_progress: bool = False,
+        initial: tuple[np.ndarray, np.ndarray] | None = None,
+        iterations: int | None = None,
+    ) -> Self:
         fitted = self.trainer.fit(plays, initial=initial, iterations=iterations)
         self.weighting = fitted.weighting
         self._set_factors(fitted.user_factors, fitted.item_factors)
@@ -239,11 +261,13 @@ atexit.register(stop_spark)
 
 # -- moving data between the matrix and Spark ------------------------------------------------------
 
-_RATINGS_SCHEMA = StructType([
-    StructField("user", IntegerType(), nullable=False),
-    StructField("item", IntegerType(), nullable=False),
-    StructField("rating", FloatType(), nullable=False),
-])
+_RATINGS_SCHEMA = StructType(
+    [
+        StructField("user", IntegerType(), nullable=False),
+        StructField("item", IntegerType(), nullable=False),
+        StructField("rating", FloatType(), nullable=False),
+    ]
+)
 
 
 def _ratings_frame(session: SparkSession, weighted: sp.csr_matrix, directory: Path) -> DataFrame:

@@ -25,9 +25,7 @@ ENCORE = encore_command()
 
 def run_encore(*args: str, home: Path, data: Path | str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = encore_env(home, data)
-    return subprocess.run(
-        [*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout
-    )
+    return subprocess.run([*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -126,7 +124,9 @@ def test_fit_writes_a_snapshot(fitted, plays_by_user) -> None:
     artists = len(set().union(*plays_by_user.values()))
     pairs = sum(len(a) for a in plays_by_user.values())
     assert (users, artists, pairs) == (1892, 17632, 92834)  # HetRec 2011 Last.fm
-    assert result.stdout.startswith(f"Fitted {users:,} users (0 members) x {artists:,} artists ({pairs:,} interactions)")
+    assert result.stdout.startswith(
+        f"Fitted {users:,} users (0 members) x {artists:,} artists ({pairs:,} interactions)"
+    )
     snapshots = [p for p in (home / "snapshots").iterdir() if not p.name.startswith(".")]
     assert len(snapshots) == 1
     assert (snapshots[0] / "model.npz").is_file() and (snapshots[0] / "meta.json").is_file()
@@ -258,8 +258,18 @@ def test_similar(home: Path, lastfm_dir: Path) -> None:
 def test_evaluate_p1_writes_json(lastfm_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "results" / "p1.json"
     result = run_encore(
-        "evaluate", "--protocol", "p1", "--seeds", "0", "--models", "encore", "most-popular", "--json", str(out),
-        home=tmp_path / "home", data=lastfm_dir,
+        "evaluate",
+        "--protocol",
+        "p1",
+        "--seeds",
+        "0",
+        "--models",
+        "encore",
+        "most-popular",
+        "--json",
+        str(out),
+        home=tmp_path / "home",
+        data=lastfm_dir,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

@@ -15,8 +15,17 @@ pytestmark = pytest.mark.slow
 def test_evaluate_groups_writes_json_and_a_table(lastfm_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "results" / "groups.json"
     result = run_encore(
-        "evaluate", "--protocol", "groups", "--seeds", "0", "--groups-per-size", "3", "--json", str(out),
-        home=tmp_path / "home", data=lastfm_dir,
+        "evaluate",
+        "--protocol",
+        "groups",
+        "--seeds",
+        "0",
+        "--groups-per-size",
+        "3",
+        "--json",
+        str(out),
+        home=tmp_path / "home",
+        data=lastfm_dir,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

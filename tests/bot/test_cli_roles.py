@@ -29,7 +29,9 @@ def test_shard_ids_take_ranges_and_lists(text: str, ids: list[int]) -> None:
         (["train", "--engine", "hadoop"], "invalid choice"),
     ],
 )
-def test_role_usage_mistakes_are_one_line_and_exit_2(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_role_usage_mistakes_are_one_line_and_exit_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
@@ -54,8 +56,13 @@ def test_snapshot_settings_come_from_the_environment(tmp_path) -> None:
     settings = Settings.from_env({"ENCORE_HOME": str(tmp_path / "home")})
     assert settings.snapshot_dir == tmp_path / "home" / "snapshots" and settings.snapshot_poll_seconds == 10.0
     shared = tmp_path / "shared"
-    settings = Settings.from_env({"ENCORE_HOME": str(tmp_path / "home"), "ENCORE_SNAPSHOT_DIR": str(shared),
-                                  "ENCORE_SNAPSHOT_POLL_SECONDS": "0.5"})
+    settings = Settings.from_env(
+        {
+            "ENCORE_HOME": str(tmp_path / "home"),
+            "ENCORE_SNAPSHOT_DIR": str(shared),
+            "ENCORE_SNAPSHOT_POLL_SECONDS": "0.5",
+        }
+    )
     assert settings.snapshot_dir == shared and settings.snapshot_poll_seconds == 0.5
 
 
@@ -75,8 +82,14 @@ def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_al
     from tests.support import encore_command, encore_env
 
     home = tmp_path / "trainer-home"
-    result = subprocess.run([*encore_command(), "train", "--engine", "spark", "--once"], env=encore_env(home, lastfm_dir),
-                            capture_output=True, text=True, encoding="utf-8", timeout=600)
+    result = subprocess.run(
+        [*encore_command(), "train", "--engine", "spark", "--once"],
+        env=encore_env(home, lastfm_dir),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Fitted 1,892 users (0 members) x 17,632 artists"), result.stdout
 
@@ -86,8 +99,9 @@ def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_al
     async def follow() -> None:
         store = await open_store(default_sqlite_url(home), catalogue)
         try:
-            follower = RefitService(store, lastfm_interactions(dataset), dataset.fingerprint, catalogue,
-                                    tmp_path / "bot-snapshots")
+            follower = RefitService(
+                store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, tmp_path / "bot-snapshots"
+            )
             state = await follower.start(published_first=True)
             assert state.snapshot.meta["trainer"] == "spark"
             assert state.snapshot.path is not None and state.snapshot.path.parent == home / "snapshots"
@@ -95,7 +109,13 @@ def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_al
             liked = [catalogue.lookup(name).artist_id for name in ("Metallica", "Slayer")]
             recommendations = follower.engine.recommend_for_likes(liked, 10)
             names = {r.artist.name for r in recommendations}
-            assert len(recommendations) == 10 and names & {"Megadeth", "Iron Maiden", "Motörhead", "Pantera", "Anthrax"}, names
+            assert len(recommendations) == 10 and names & {
+                "Megadeth",
+                "Iron Maiden",
+                "Motörhead",
+                "Pantera",
+                "Anthrax",
+            }, names
             assert all(r.because for r in recommendations), "every recommendation says why"
         finally:
             await store.close()

@@ -44,10 +44,13 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "encore-home"
 
 
-def run_encore(*args: str, home: Path, data: Path | str, database_url: str | None = None,
-               extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_encore(
+    *args: str, home: Path, data: Path | str, database_url: str | None = None, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = encore_env(home, data, database_url) | (extra or {})
-    return subprocess.run([*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    return subprocess.run(
+        [*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:

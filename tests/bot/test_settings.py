@@ -17,22 +17,34 @@ def test_defaults_need_nothing_but_a_home(tmp_path: Path) -> None:
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "ENCORE_HOME": str(tmp_path), "ENCORE_REFIT_MINUTES": "5", "DISCORD_TOKEN": " t ",
-        "ENCORE_DEV_GUILD": "123456789012345678", "ENCORE_DISCORD_API_BASE": "http://127.0.0.1:1/api/v10/",
-        "ENCORE_DISCORD_GATEWAY": "ws://127.0.0.1:1/gateway", "LASTFM_API_KEY": "k",
-        "ENCORE_LASTFM_API_BASE": "http://127.0.0.1:2/2.0/",
-    })
+    settings = Settings.from_env(
+        {
+            "ENCORE_HOME": str(tmp_path),
+            "ENCORE_REFIT_MINUTES": "5",
+            "DISCORD_TOKEN": " t ",
+            "ENCORE_DEV_GUILD": "123456789012345678",
+            "ENCORE_DISCORD_API_BASE": "http://127.0.0.1:1/api/v10/",
+            "ENCORE_DISCORD_GATEWAY": "ws://127.0.0.1:1/gateway",
+            "LASTFM_API_KEY": "k",
+            "ENCORE_LASTFM_API_BASE": "http://127.0.0.1:2/2.0/",
+        }
+    )
     assert (settings.refit_minutes, settings.discord_token, settings.dev_guild) == (5.0, "t", 123456789012345678)
     assert settings.discord_api_base == "http://127.0.0.1:1/api/v10"
     assert (settings.lastfm_api_key, settings.lastfm_api_base) == ("k", "http://127.0.0.1:2/2.0")
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("ENCORE_REFIT_MINUTES", "soon"), ("ENCORE_REFIT_MINUTES", "-1"), ("ENCORE_DEV_GUILD", "my server"),
-    ("ENCORE_DISCORD_GATEWAY", "http://x"), ("ENCORE_LASTFM_API_BASE", "ftp://x"),
-    ("ENCORE_DATABASE_URL", "mysql://x"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ENCORE_REFIT_MINUTES", "soon"),
+        ("ENCORE_REFIT_MINUTES", "-1"),
+        ("ENCORE_DEV_GUILD", "my server"),
+        ("ENCORE_DISCORD_GATEWAY", "http://x"),
+        ("ENCORE_LASTFM_API_BASE", "ftp://x"),
+        ("ENCORE_DATABASE_URL", "mysql://x"),
+    ],
+)
 def test_a_bad_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"ENCORE_HOME": str(tmp_path), name: value})

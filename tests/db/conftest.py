@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from db.migrations import upgrade
-
 from tests.support import throwaway_database
 
 
@@ -43,4 +42,3 @@ def database_url(empty_database_url: str) -> str:
 @pytest.fixture
 def is_sqlite(empty_database_url: str) -> bool:
     return make_url(empty_database_url).get_backend_name() == "sqlite"
-

@@ -141,9 +141,7 @@ def test_concurrent_adds_of_different_artists_get_distinct_ids(database_url: str
         )
         by_name = dict(zip(names * 2, ids, strict=True))
         assert all(by_name[n] == i for n, i in zip(names * 2, ids, strict=True))
-        assert sorted(by_name.values()) == list(
-            range(MEMBER_ARTIST_ID_BASE, MEMBER_ARTIST_ID_BASE + len(names))
-        )
+        assert sorted(by_name.values()) == list(range(MEMBER_ARTIST_ID_BASE, MEMBER_ARTIST_ID_BASE + len(names)))
         members = await stores[0].member_artists()
         assert {a.normalized_name: a.id for a in members} == by_name
 

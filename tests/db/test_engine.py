@@ -18,8 +18,7 @@ def test_default_sqlite_url_is_a_file_in_home(tmp_path: Path) -> None:
 def test_to_sync_url_swaps_only_the_driver() -> None:
     assert to_sync_url("sqlite+aiosqlite:////srv/encore.sqlite3") == "sqlite:////srv/encore.sqlite3"
     assert (
-        to_sync_url("postgresql+asyncpg://encore:p%40ss@db:5432/encore")
-        == "postgresql://encore:p%40ss@db:5432/encore"
+        to_sync_url("postgresql+asyncpg://encore:p%40ss@db:5432/encore") == "postgresql://encore:p%40ss@db:5432/encore"
     )
 
 
@@ -36,9 +35,7 @@ def test_create_engine_makes_the_sqlite_folder(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_every_sqlite_connection_has_wal_busy_timeout_and_foreign_keys(
-    database_url: str, is_sqlite: bool
-) -> None:
+def test_every_sqlite_connection_has_wal_busy_timeout_and_foreign_keys(database_url: str, is_sqlite: bool) -> None:
     if not is_sqlite:
         pytest.skip("SQLite pragmas")
 

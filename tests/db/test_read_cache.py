@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import event
 
 from db.engine import create_engine
-from db.store import Store
 from db.read_cache import ReadCache
 from db.rows import Taste
+from db.store import Store
 
 from .helpers import seed_artists
 
@@ -56,8 +56,10 @@ def test_own_writes_count_at_once(database_url: str) -> None:
 
 def test_another_process_writes_are_seen_after_the_poll_interval(database_url: str) -> None:
     async def scenario() -> None:
-        async with Store(create_engine(database_url), revision_poll_seconds=0.2) as bot, \
-                Store(create_engine(database_url)) as other:
+        async with (
+            Store(create_engine(database_url), revision_poll_seconds=0.2) as bot,
+            Store(create_engine(database_url)) as other,
+        ):
             artists = await seed_artists(bot, 2)
             await bot.like(1, artists[0])
             assert (await bot.taste_of(1)).liked == (artists[0],)
@@ -88,8 +90,10 @@ def test_the_cache_is_bounded() -> None:
 
 def test_server_popularity_penalty_is_set_cached_and_reset(database_url: str) -> None:
     async def scenario() -> None:
-        async with Store(create_engine(database_url), revision_poll_seconds=60) as store, \
-                Store(create_engine(database_url), revision_poll_seconds=0.2) as other:
+        async with (
+            Store(create_engine(database_url), revision_poll_seconds=60) as store,
+            Store(create_engine(database_url), revision_poll_seconds=0.2) as other,
+        ):
             assert await store.server_popularity_penalty(7) is None
             await store.set_server_popularity_penalty(7, 0.8)
             assert await store.server_popularity_penalty(7) == 0.8

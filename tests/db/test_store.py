@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from db.models import MEMBER_ARTIST_ID_BASE, likes, memberships, users
-from db.store import Store, UnknownArtistError
 from db.rows import Taste
+from db.store import Store, UnknownArtistError
 
 from .helpers import run_with_store, seed_artists, table_counts
 
@@ -134,9 +134,7 @@ def test_forget_user_removes_every_row_about_them_only(database_url: str) -> Non
             "users": 1,
         }
         after = await table_counts(store)
-        assert {name: before[name] - after[name] for name in before} == {
-            name: removed.get(name, 0) for name in before
-        }
+        assert {name: before[name] - after[name] for name in before} == {name: removed.get(name, 0) for name in before}
         assert await store.likes_of(7) == []
         assert await store.lastfm_link(7) is None
         assert len(await store.likes_of(8)) == 2
@@ -161,9 +159,7 @@ def test_deleting_a_user_cascades(database_url: str) -> None:
         async with store.engine.begin() as conn:
             await conn.execute(delete(users).where(users.c.id == 7))
         counts = await table_counts(store)
-        assert [counts[t] for t in ("likes", "not_interested", "memberships", "lastfm_links")] == [
-            0
-        ] * 4
+        assert [counts[t] for t in ("likes", "not_interested", "memberships", "lastfm_links")] == [0] * 4
 
     run_with_store(database_url, scenario)
 
@@ -207,10 +203,7 @@ def test_revision_moves_with_changes_only(database_url: str) -> None:
 
 def test_seed_catalogue_is_idempotent_and_fast(database_url: str, is_sqlite: bool) -> None:
     # The HetRec catalogue's size; the bot seeds it at every start-up.
-    rows = [
-        (i, f"Artist {i}", f"artist{i}", f"https://www.last.fm/music/A{i}")
-        for i in range(1, 17_633)
-    ]
+    rows = [(i, f"Artist {i}", f"artist{i}", f"https://www.last.fm/music/A{i}") for i in range(1, 17_633)]
 
     async def scenario(store: Store) -> tuple[int, int, float]:
         started = time.perf_counter()
@@ -242,9 +235,7 @@ def test_add_member_artist_reuses_names_and_allocates_high_ids(database_url: str
         await seed_artists(store, 3)
         # A catalogue artist's name gives back the catalogue id.
         assert await store.add_member_artist("ARTIST 2", "artist2") == 2
-        first = await store.add_member_artist(
-            "Obscure Band", "obscureband", "https://example.org/ob"
-        )
+        first = await store.add_member_artist("Obscure Band", "obscureband", "https://example.org/ob")
         second = await store.add_member_artist("Another One", "anotherone")
         assert first >= MEMBER_ARTIST_ID_BASE
         assert second == first + 1
@@ -342,17 +333,11 @@ def test_snapshots_newest_first(database_url: str) -> None:
 
     async def scenario(store: Store) -> None:
         # Recorded out of order, and one in another time zone: order is by instant.
-        await store.record_snapshot(
-            "b", "/s/b", base + timedelta(hours=2), 10, 20, 30, {"ndcg": 0.2}
-        )
+        await store.record_snapshot("b", "/s/b", base + timedelta(hours=2), 10, 20, 30, {"ndcg": 0.2})
         await store.record_snapshot("a", "/s/a", base, 1, 2, 3, {"ndcg": 0.1})
         east = timezone(timedelta(hours=5))
-        await store.record_snapshot(
-            "c", "/s/c", (base + timedelta(hours=3)).astimezone(east), 5, 6, 7, {}
-        )
-        await store.record_snapshot(
-            "d", "/s/d", base + timedelta(hours=1), 0, 0, 0, {}, status="failed"
-        )
+        await store.record_snapshot("c", "/s/c", (base + timedelta(hours=3)).astimezone(east), 5, 6, 7, {})
+        await store.record_snapshot("d", "/s/d", base + timedelta(hours=1), 0, 0, 0, {}, status="failed")
 
         rows = await store.snapshots()
         assert [r.version for r in rows] == ["c", "b", "d", "a"]
@@ -370,9 +355,7 @@ def test_snapshots_newest_first(database_url: str) -> None:
         assert rows[2].status == "failed"
 
         # Recording a version again replaces it.
-        await store.record_snapshot(
-            "d", "/s/d", base + timedelta(hours=1), 0, 0, 0, {"x": 1}, "ready"
-        )
+        await store.record_snapshot("d", "/s/d", base + timedelta(hours=1), 0, 0, 0, {"x": 1}, "ready")
         again = [r for r in await store.snapshots() if r.version == "d"]
         assert [(r.status, r.metrics) for r in again] == [("ready", {"x": 1})]
 

@@ -18,16 +18,18 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 async def set_like_time(store: Store, user_id: int, artist_id: int, at: datetime) -> None:
     async with store.engine.begin() as conn:
-        await conn.execute(update(likes).where(likes.c.user_id == user_id, likes.c.artist_id == artist_id).values(created_at=at))
+        await conn.execute(
+            update(likes).where(likes.c.user_id == user_id, likes.c.artist_id == artist_id).values(created_at=at)
+        )
 
 
 def test_guild_member_ids_knows_memberships_and_likes_made_there(database_url: str) -> None:
     async def scenario(store: Store) -> None:
         await seed_artists(store, 3)
-        await store.ensure_user(1, GUILD)          # a membership without likes
-        await store.like(2, 1, guild_id=GUILD)      # a like made there
+        await store.ensure_user(1, GUILD)  # a membership without likes
+        await store.like(2, 1, guild_id=GUILD)  # a like made there
         await store.like(3, 1, guild_id=OTHER_GUILD)
-        await store.like(4, 2)                      # no server at all
+        await store.like(4, 2)  # no server at all
         await store.like(5, 3, guild_id=GUILD)
         await store.set_privacy(5, "private")
         assert await store.guild_member_ids(GUILD) == [1, 2]
@@ -55,15 +57,18 @@ def test_guild_like_counts_counts_members_in_the_window_of_that_server(database_
     async def scenario(store: Store) -> None:
         await seed_artists(store, 4)
         for user, artist, days_ago, guild in [
-            (1, 1, 1, GUILD), (2, 1, 2, GUILD), (3, 1, 3, GUILD),   # artist 1: three members this week
-            (1, 2, 6, GUILD),                                       # artist 2: one this week
-            (2, 2, 10, GUILD), (3, 2, 12, GUILD),                   # ... and two the week before
-            (1, 3, 1, OTHER_GUILD),                                 # another server
-            (4, 4, 1, GUILD),                                       # a private member
+            (1, 1, 1, GUILD),
+            (2, 1, 2, GUILD),
+            (3, 1, 3, GUILD),  # artist 1: three members this week
+            (1, 2, 6, GUILD),  # artist 2: one this week
+            (2, 2, 10, GUILD),
+            (3, 2, 12, GUILD),  # ... and two the week before
+            (1, 3, 1, OTHER_GUILD),  # another server
+            (4, 4, 1, GUILD),  # a private member
         ]:
             await store.like(user, artist, guild_id=guild)
             await set_like_time(store, user, artist, NOW - timedelta(days=days_ago))
-        await store.like(5, 4)                                       # no server: never counted
+        await store.like(5, 4)  # no server: never counted
         await store.set_privacy(4, "private")
         week = timedelta(days=7)
         assert await store.guild_like_counts(GUILD, NOW - week, NOW) == {1: 3, 2: 1}

@@ -75,9 +75,7 @@ def test_url_for_uses_the_known_url_or_builds_one() -> None:
     assert catalogue.url_for("Nirvana") == "http://x/nirvana"
     # Known artist with an empty url in the data: built from its catalogue name.
     assert catalogue.url_for("sigur ros") == "https://www.last.fm/music/Sigur+R%C3%B3s"
-    assert catalogue.url_for("Guns N' Roses & Friends") == (
-        "https://www.last.fm/music/Guns+N%27+Roses+%26+Friends"
-    )
+    assert catalogue.url_for("Guns N' Roses & Friends") == ("https://www.last.fm/music/Guns+N%27+Roses+%26+Friends")
 
 
 def test_resolve_exact_and_inexact() -> None:
@@ -145,12 +143,8 @@ def tagged_dataset() -> LastFmDataset:
             "picture_url": ["", "", ""],
         }
     )
-    plays = pd.DataFrame(
-        {"user_id": [10, 11, 12, 10], "artist_id": [1, 1, 1, 2], "plays": [5, 3, 2, 1]}
-    )
-    tags = pd.DataFrame(
-        {"tag_id": [1, 2, 3, 4, 5], "tag": ["Rock", "rock", "Pop", "jazz", "ambient"]}
-    )
+    plays = pd.DataFrame({"user_id": [10, 11, 12, 10], "artist_id": [1, 1, 1, 2], "plays": [5, 3, 2, 1]})
+    tags = pd.DataFrame({"tag_id": [1, 2, 3, 4, 5], "tag": ["Rock", "rock", "Pop", "jazz", "ambient"]})
     # Artist 1: "rock" by users 10, 11, 12 (two ids differ only in case; user 10 used both),
     # "pop" and "jazz" by two users each (tie -> alphabetical), "ambient" by one.
     rows = [

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import http.server
+import shutil
 import threading
 import time
 import zipfile
@@ -132,9 +132,7 @@ def test_crlf_bom_and_latin1_tags_read_like_plain_utf8(tmp_path: Path, newline: 
 def test_subset_of_users_and_artists_without_plays_are_valid(tmp_path: Path) -> None:
     extra_artists = [*ARTISTS, "50\tNobody Listens\thttp://www.last.fm/music/Nobody\t"]
     only_user_11 = [PLAYS[0], "11\t1\t7"]
-    directory = write_hetrec(
-        tmp_path, {"artists.dat": extra_artists, "user_artists.dat": only_user_11}
-    )
+    directory = write_hetrec(tmp_path, {"artists.dat": extra_artists, "user_artists.dat": only_user_11})
     ds = load_hetrec(directory)
     assert ds.plays["user_id"].unique().tolist() == [11]
     assert 50 in set(ds.artists["artist_id"])
@@ -159,9 +157,7 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
 
 
 def _with_plays(ds: LastFmDataset, plays: pd.DataFrame) -> LastFmDataset:
-    return LastFmDataset(
-        ds.artists, plays, ds.tags, ds.tag_assignments, ds.friends, ds.source, ds.warnings
-    )
+    return LastFmDataset(ds.artists, plays, ds.tags, ds.tag_assignments, ds.friends, ds.source, ds.warnings)
 
 
 def test_fingerprint_ignores_row_order_but_not_values(tmp_path: Path) -> None:
@@ -293,8 +289,7 @@ def test_duplicate_user_artist_pair(tmp_path: Path) -> None:
     plays = [*PLAYS, "10\t2\t9"]
     message = raise_message(write_hetrec(tmp_path, {"user_artists.dat": plays}))
     assert message == (
-        "user_artists.dat line 6: duplicate (user, artist) pair (userID 10, artistID 2), "
-        "first seen on line 3"
+        "user_artists.dat line 6: duplicate (user, artist) pair (userID 10, artistID 2), first seen on line 3"
     )
 
 
@@ -466,9 +461,7 @@ def test_download_from_a_local_server(
     assert resolve_data_dir(cache_dir=cache) == directory
 
 
-def test_download_replaces_a_broken_earlier_attempt(
-    tmp_path: Path, http_root: Served, no_env: None
-) -> None:
+def test_download_replaces_a_broken_earlier_attempt(tmp_path: Path, http_root: Served, no_env: None) -> None:
     root, base_url = http_root
     _zip_dataset(write_hetrec(tmp_path / "src"), root / "lastfm.zip", folder=None)
     broken = tmp_path / "cache" / DATASET_DIRNAME

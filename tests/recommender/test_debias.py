@@ -49,11 +49,17 @@ def test_engine_penalty_keeps_the_models_scores_and_lowers_popularity(lastfm_eng
 
     debiased = Engine(lastfm_engine.model, lastfm_engine.interactions, lastfm_engine.catalogue, popularity_penalty=0.6)
     plain = lastfm_engine.recommend_for_user("lastfm:2", 10)
-    assert [r.artist for r in Engine(lastfm_engine.model, lastfm_engine.interactions, lastfm_engine.catalogue,
-                                     popularity_penalty=0.0).recommend_for_user("lastfm:2", 10)] == [r.artist for r in plain]
+    assert [
+        r.artist
+        for r in Engine(
+            lastfm_engine.model, lastfm_engine.interactions, lastfm_engine.catalogue, popularity_penalty=0.0
+        ).recommend_for_user("lastfm:2", 10)
+    ] == [r.artist for r in plain]
     penalised = debiased.recommend_for_user("lastfm:2", 10)
     assert np.mean([r.artist.listeners for r in penalised]) < np.mean([r.artist.listeners for r in plain])
     for recommendation in penalised:  # shown scores are the model's, not the penalised ones
         row, _ = lastfm_engine.user_row("lastfm:2")
         column = lastfm_engine.interactions.artist_column(recommendation.artist.artist_id)
-        assert recommendation.score == pytest.approx(float(lastfm_engine.model.scores_of(lastfm_engine.model.solve_row(row))[column]), rel=1e-5)
+        assert recommendation.score == pytest.approx(
+            float(lastfm_engine.model.scores_of(lastfm_engine.model.solve_row(row))[column]), rel=1e-5
+        )

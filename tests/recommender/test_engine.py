@@ -43,7 +43,9 @@ def ids(lastfm_catalogue) -> dict[str, int]:
     return {name: artist.artist_id for name, artist in found.items()}
 
 
-def test_recommend_for_user_avoids_what_they_play_and_names_what_they_do(lastfm_engine: Engine, user2_artists: set[int]) -> None:
+def test_recommend_for_user_avoids_what_they_play_and_names_what_they_do(
+    lastfm_engine: Engine, user2_artists: set[int]
+) -> None:
     results = lastfm_engine.recommend_for_user("lastfm:2", 5)
     assert len(results) == 5
     recommended = [r.artist.artist_id for r in results]
@@ -133,7 +135,9 @@ def test_explaining_an_artist_you_already_like_says_so(lastfm_engine: Engine, id
     assert not any(line.startswith("It ranks") for line in sentences)
 
 
-def test_explaining_a_not_interested_artist_does_not_claim_you_like_it(lastfm_engine: Engine, ids: dict[str, int]) -> None:
+def test_explaining_a_not_interested_artist_does_not_claim_you_like_it(
+    lastfm_engine: Engine, ids: dict[str, int]
+) -> None:
     likes = [ids["Radiohead"], ids["Björk"]]
     marked = lastfm_engine.recommend_for_likes(likes, 1)[0].artist
     explanation = lastfm_engine.explain_for_likes(likes, marked.artist_id, not_interested=[marked.artist_id])
@@ -198,14 +202,20 @@ def test_imported_plays_weigh_as_plays(lastfm_engine: Engine, ids: dict[str, int
     liked = [ids["Radiohead"], ids["Björk"], 10**9]
     row = lastfm_engine.likes_row(liked, plays=[1234.0, None, 7.0])
     values = dict(zip(row.indices.tolist(), row.data.tolist()))
-    assert values == {lastfm_engine.interactions.artist_column(ids["Radiohead"]): 1234.0,
-                      lastfm_engine.interactions.artist_column(ids["Björk"]): LIKE_PLAYS}
+    assert values == {
+        lastfm_engine.interactions.artist_column(ids["Radiohead"]): 1234.0,
+        lastfm_engine.interactions.artist_column(ids["Björk"]): LIKE_PLAYS,
+    }
     with pytest.raises(ValueError):
         lastfm_engine.likes_row(liked, plays=[1.0])
     # A play count changes the answer; a like with the default weight does not.
-    assert lastfm_engine.recommend_for_likes(liked, 10, plays=[None, None, None]) == lastfm_engine.recommend_for_likes(liked, 10)
-    assert lastfm_engine.explain_for_likes(liked, ids["Daft Punk"], plays=[5000.0, 1.0, None]).contributions != \
-        lastfm_engine.explain_for_likes(liked, ids["Daft Punk"]).contributions
+    assert lastfm_engine.recommend_for_likes(liked, 10, plays=[None, None, None]) == lastfm_engine.recommend_for_likes(
+        liked, 10
+    )
+    assert (
+        lastfm_engine.explain_for_likes(liked, ids["Daft Punk"], plays=[5000.0, 1.0, None]).contributions
+        != lastfm_engine.explain_for_likes(liked, ids["Daft Punk"]).contributions
+    )
 
 
 def test_recommend_for_rows_matches_one_at_a_time(lastfm_engine: Engine, ids: dict[str, int]) -> None:
@@ -231,8 +241,12 @@ def test_pruned_scoring_recommends_what_scoring_every_artist_does(lastfm_engine:
     try:
         for penalty in (None, 0.5, 2.0):
             for _ in range(20):
-                liked = rng.choice(engine.interactions.artist_ids, size=int(rng.integers(1, 20)), replace=False,
-                                   p=listeners / listeners.sum()).tolist()
+                liked = rng.choice(
+                    engine.interactions.artist_ids,
+                    size=int(rng.integers(1, 20)),
+                    replace=False,
+                    p=listeners / listeners.sum(),
+                ).tolist()
                 row = engine.likes_row(liked)
                 assert engine._pruned_top(engine.model.solve_row(row), row, 10, penalty) is not None
                 pruned = engine.recommend_for_likes(liked, 10, popularity_penalty=penalty)

@@ -100,7 +100,9 @@ def test_zscore_puts_a_quiet_member_on_the_loud_members_scale() -> None:
     assert groups.blend(model, rows, n=1, normalisation="none")[0].column == 1
     top = groups.blend(model, rows, n=1, normalisation="zscore")[0]
     assert top.column == 4  # high for both, once each is on their own scale
-    expected = (np.vstack([loud, quiet])[:, 4] - np.vstack([loud, quiet]).mean(axis=1)) / np.vstack([loud, quiet]).std(axis=1)
+    expected = (np.vstack([loud, quiet])[:, 4] - np.vstack([loud, quiet]).mean(axis=1)) / np.vstack([loud, quiet]).std(
+        axis=1
+    )
     assert top.member_scores == pytest.approx(tuple(expected), rel=1e-5)
 
 
@@ -193,7 +195,9 @@ def taste_ids(lastfm_catalogue) -> dict[str, list[int]]:
 
 
 @pytest.mark.slow
-def test_real_blend_avoids_every_members_artists_and_names_members(lastfm_engine: Engine, taste_ids, lastfm_catalogue) -> None:
+def test_real_blend_avoids_every_members_artists_and_names_members(
+    lastfm_engine: Engine, taste_ids, lastfm_catalogue
+) -> None:
     not_interested = lastfm_catalogue.lookup("Coldplay").artist_id
     rows = [
         lastfm_engine.likes_row(taste_ids["metal"]),

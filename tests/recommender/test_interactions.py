@@ -53,7 +53,9 @@ def from_plays_by_unique(plays: pd.DataFrame) -> Interactions:
     """from_plays as it was written with np.unique, the reference."""
     user_ids, rows = by_unique(plays["user_id"].to_numpy())
     artist_ids, cols = by_unique(plays["artist_id"].to_numpy())
-    matrix = sp.csr_matrix((plays["plays"].to_numpy(dtype=np.float32), (rows, cols)), shape=(user_ids.size, artist_ids.size))
+    matrix = sp.csr_matrix(
+        (plays["plays"].to_numpy(dtype=np.float32), (rows, cols)), shape=(user_ids.size, artist_ids.size)
+    )
     keys = np.array([lastfm_user_key(u) for u in user_ids])
     return Interactions(user_keys=keys, artist_ids=artist_ids.astype(np.int64), plays=matrix)
 

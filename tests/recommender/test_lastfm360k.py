@@ -74,9 +74,7 @@ def test_long_first_line_is_skipped_not_truncated(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("chunk_lines", [1, 2, 3, 1000])
-def test_chunking_does_not_change_the_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_lines: int
-) -> None:
+def test_chunking_does_not_change_the_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_lines: int) -> None:
     path = write(tmp_path / "plays.tsv", [*GOOD, *BAD, *GOOD])
     monkeypatch.setattr(lastfm360k, "_CHUNK_LINES", chunk_lines)
     df = read_lastfm_360k(path)
@@ -109,9 +107,7 @@ def test_empty_file_gives_an_empty_typed_frame(tmp_path: Path) -> None:
 
 def test_bom_and_invalid_bytes_do_not_stop_the_read(tmp_path: Path) -> None:
     path = tmp_path / "plays.tsv"
-    path.write_bytes(
-        b"\xef\xbb\xbf" + f"{U1}\t\tabba\t5\n".encode() + f"{U1}\t\tbj\xf6rk\t7\n".encode("latin-1")
-    )
+    path.write_bytes(b"\xef\xbb\xbf" + f"{U1}\t\tabba\t5\n".encode() + f"{U1}\t\tbj\xf6rk\t7\n".encode("latin-1"))
     df = read_lastfm_360k(path)
     assert df["user"].tolist() == [U1, U1]
     assert df["artist_name"].iloc[0] == "abba"
@@ -124,14 +120,10 @@ def test_matches_a_plain_python_reading(tmp_path: Path) -> None:
     lines = []
     for i in range(2_000):
         plays = int(rng.integers(-2, 500))
-        name = "" if i % 97 == 0 else f"artist {i % 131} \"q\""
+        name = "" if i % 97 == 0 else f'artist {i % 131} "q"'
         lines.append(f"user{i % 50}\t{'' if i % 3 else MBID}\t{name}\t{plays}")
     path = write(tmp_path / "plays.tsv", lines)
-    expected = [
-        (u, m, n, int(p))
-        for u, m, n, p in (line.split("\t") for line in lines)
-        if n and int(p) > 0
-    ]
+    expected = [(u, m, n, int(p)) for u, m, n, p in (line.split("\t") for line in lines) if n and int(p) > 0]
     df = read_lastfm_360k(path)
     got = list(df.itertuples(index=False, name=None))
     assert got == expected

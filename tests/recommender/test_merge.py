@@ -68,7 +68,12 @@ def test_no_members_returns_the_same_interactions() -> None:
 def test_members_are_appended_after_lastfm_rows_in_ascending_id_order() -> None:
     lastfm = lastfm_interactions()
     # Given out of order, as a caller might: rows must still come out by ascending member id.
-    likes = [(300, 20, "discord", None), (100, 10, "discord", None), (200, 30, "discord", None), (100, 30, "discord", None)]
+    likes = [
+        (300, 20, "discord", None),
+        (100, 10, "discord", None),
+        (200, 30, "discord", None),
+        (100, 30, "discord", None),
+    ]
     merged = merge_members(lastfm, MemberPlays.from_likes(likes, LIKE))
 
     assert merged.user_keys.tolist() == ["lastfm:2", "lastfm:5", "discord:100", "discord:200", "discord:300"]
@@ -76,9 +81,7 @@ def test_members_are_appended_after_lastfm_rows_in_ascending_id_order() -> None:
     # Only Last.fm artists were liked: no new columns, same order.
     assert merged.artist_ids.tolist() == [10, 20, 30]
     assert merged.shape == (5, 3)
-    expected = np.array(
-        [[1, 0, 3], [0, 2, 0], [LIKE, 0, LIKE], [0, 0, LIKE], [0, LIKE, 0]], dtype=np.float32
-    )
+    expected = np.array([[1, 0, 3], [0, 2, 0], [LIKE, 0, LIKE], [0, 0, LIKE], [0, LIKE, 0]], dtype=np.float32)
     np.testing.assert_array_equal(dense(merged), expected)
 
 

@@ -23,12 +23,15 @@ def popularity_of(rng: np.random.Generator, n_items: int) -> np.ndarray:
     return normalised_log_popularity(listeners.astype(np.float64))
 
 
-def dense(factors: np.ndarray, popularity: np.ndarray, vector: np.ndarray, n: int, excluded: np.ndarray,
-          penalty: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dense(
+    factors: np.ndarray, popularity: np.ndarray, vector: np.ndarray, n: int, excluded: np.ndarray, penalty: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What Engine._recommend does without the pruned scorer: columns, ranking scores, model scores."""
     scores = factors @ np.asarray(vector, dtype=np.float32)
-    row = sp.csr_matrix((np.ones(excluded.size, dtype=np.float32), (np.zeros(excluded.size, dtype=np.int64), excluded)),
-                        shape=(1, factors.shape[0]))
+    row = sp.csr_matrix(
+        (np.ones(excluded.size, dtype=np.float32), (np.zeros(excluded.size, dtype=np.int64), excluded)),
+        shape=(1, factors.shape[0]),
+    )
     ids, ranked = top_n(rerank(scores, popularity, penalty), n, exclude=row)
     found = ids[0] >= 0
     return ids[0][found], ranked[0][found], scores[ids[0][found]]
@@ -178,23 +181,25 @@ def test_bins_are_whole_row_groups_and_cover_every_artist_once() -> None:
     scorer = PrunedTopN(skewed_factors(rng, 5_003), popularity_of(rng, 5_003))
     assert np.all(scorer.sizes % 16 == 0) and scorer.sizes.sum() == 5_003 - 5_003 % 16
     assert sorted(scorer.columns.tolist()) == list(range(5_003))
-    assert scorer.columns[-(5_003 % 16):].tolist() == list(range(5_003 - 5_003 % 16, 5_003))
+    assert scorer.columns[-(5_003 % 16) :].tolist() == list(range(5_003 - 5_003 % 16, 5_003))
     for start, stop, least in zip(scorer.starts[:-1], scorer.starts[1:], scorer.bin_min_popularity):
         assert np.all(np.diff(scorer.norms[start:stop]) <= 0)
         assert scorer.popularity_in_order[start:stop].min() == pytest.approx(least)
 
 
-def crowded_out(rng: np.random.Generator, top_norms: np.ndarray, crowd_score: float, spacer_norm: float) -> tuple[np.ndarray, np.ndarray]:
+def crowded_out(
+    rng: np.random.Generator, top_norms: np.ndarray, crowd_score: float, spacer_norm: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Factors where 600 artists of norm 10 (more than a first round takes) score `crowd_score` for
     the vector e0, 400 of norm `spacer_norm` score 0 (so that a bound a hair too tight stops before the
     next artists, whole row groups and all) and those parallel to e0, of norms `top_norms`, score
     their norm; the rest, small, little. Returns (factors, e0)."""
     factors = rng.standard_normal((3_700, 8)) * 0.01
-    factors[:1_000 + top_norms.size] = 0
+    factors[: 1_000 + top_norms.size] = 0
     factors[:600, 0] = crowd_score
     factors[:600, 1] = np.sqrt(100 - crowd_score**2)
     factors[600:1_000, 2] = spacer_norm
-    factors[1_000:1_000 + top_norms.size, 0] = top_norms
+    factors[1_000 : 1_000 + top_norms.size, 0] = top_norms
     vector = np.zeros(8)
     vector[0] = 1.0
     order = rng.permutation(3_700)
@@ -254,8 +259,9 @@ def test_the_engine_recommends_the_same_with_and_without_pruning(synthetic_engin
     listeners = np.asarray((engine.interactions.plays > 0).sum(axis=0)).ravel().astype(np.float64)
     pruned_requests = 0
     for _ in range(25):
-        liked = rng.choice(engine.interactions.artist_ids, size=int(rng.integers(1, 25)), replace=False,
-                           p=listeners / listeners.sum()).tolist()
+        liked = rng.choice(
+            engine.interactions.artist_ids, size=int(rng.integers(1, 25)), replace=False, p=listeners / listeners.sum()
+        ).tolist()
         disliked = rng.choice(engine.interactions.artist_ids, size=int(rng.integers(0, 3)), replace=False).tolist()
         n = int(rng.choice([1, 5, 10, 20]))
         engine.pruned_from_artists = 0

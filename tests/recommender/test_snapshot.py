@@ -64,9 +64,13 @@ def test_round_trip(tmp_path: Path, model: ALSRecommender, interactions: Interac
     assert path.parent == tmp_path and (path / MODEL_FILE).is_file() and (path / META_FILE).is_file()
     loaded = load_snapshot(path)
     assert loaded.path == path
-    rows = sp.vstack([interactions.plays[:5], interactions.row_from_columns(np.array([0, 3]), 50.0, np.array([1]))]).tocsr()
+    rows = sp.vstack(
+        [interactions.plays[:5], interactions.row_from_columns(np.array([0, 3]), 50.0, np.array([1]))]
+    ).tocsr()
     np.testing.assert_array_equal(loaded.model.score(rows), model.score(rows))
-    np.testing.assert_array_equal(loaded.model.score(rows[:5], users=np.arange(5)), model.score(rows[:5], users=np.arange(5)))
+    np.testing.assert_array_equal(
+        loaded.model.score(rows[:5], users=np.arange(5)), model.score(rows[:5], users=np.arange(5))
+    )
     # Interactions come back equal, field by field.
     np.testing.assert_array_equal(loaded.interactions.user_keys, interactions.user_keys)
     np.testing.assert_array_equal(loaded.interactions.artist_ids, interactions.artist_ids)
@@ -153,7 +157,12 @@ def test_unknown_model_class(tmp_path: Path, model, interactions) -> None:
 
 @pytest.mark.parametrize(
     "parameters",
-    [{}, {"config": {"factors": 6, "bogus": 1}, "weighting": {}}, ["config"], {"config": {"factors": 99}, "weighting": {}}],
+    [
+        {},
+        {"config": {"factors": 6, "bogus": 1}, "weighting": {}},
+        ["config"],
+        {"config": {"factors": 99}, "weighting": {}},
+    ],
     ids=["empty", "unknown-key", "list", "wrong-factors"],
 )
 def test_bad_parameters_are_a_snapshot_error(tmp_path: Path, model, interactions, parameters) -> None:
@@ -238,7 +247,9 @@ def test_load_latest_with_nothing_good(tmp_path: Path, model, interactions) -> N
     assert snapshot is None and skipped and "meta.json" in skipped[0]
 
 
-def test_writer_killed_before_publishing_leaves_the_previous_snapshot(tmp_path: Path, model, interactions, monkeypatch) -> None:
+def test_writer_killed_before_publishing_leaves_the_previous_snapshot(
+    tmp_path: Path, model, interactions, monkeypatch
+) -> None:
     old = save(tmp_path, model, interactions, version=OLD)
 
     def killed(src, dst):
@@ -259,7 +270,9 @@ def test_writer_killed_before_publishing_leaves_the_previous_snapshot(tmp_path: 
     assert snapshot.path == old and skipped == []
 
 
-def test_writer_killed_hard_leaves_only_an_ignored_staging_directory(tmp_path: Path, model, interactions, monkeypatch) -> None:
+def test_writer_killed_hard_leaves_only_an_ignored_staging_directory(
+    tmp_path: Path, model, interactions, monkeypatch
+) -> None:
     """A SIGKILL skips the cleanup: simulate it by making rmtree a no-op as well."""
     old = save(tmp_path, model, interactions, version=OLD)
 

@@ -41,8 +41,14 @@ def test_calibration_from_vectors_uses_every_distinct_pair() -> None:
 
 @pytest.mark.parametrize(
     ("percentile", "words"),
-    [(0.99, "remarkably similar taste"), (0.87, "very similar taste"), (0.6, "fairly similar taste"),
-     (0.5, "about as alike as any two listeners"), (0.3, "rather different tastes"), (0.01, "very different tastes")],
+    [
+        (0.99, "remarkably similar taste"),
+        (0.87, "very similar taste"),
+        (0.6, "fairly similar taste"),
+        (0.5, "about as alike as any two listeners"),
+        (0.3, "rather different tastes"),
+        (0.01, "very different tastes"),
+    ],
 )
 def test_words_for_percentiles(percentile: float, words: str) -> None:
     assert taste.describe_percentile(percentile) == words

@@ -31,7 +31,9 @@ def expected_idf(df: int, n_users: int = N_USERS) -> float:
     return max(math.log(n_users) - math.log1p(df), 0.0)
 
 
-def expected_bm25(value: float, idf: float, k1: float, b: float = 0.0, row_sum: float = 1.0, average: float = 1.0) -> float:
+def expected_bm25(
+    value: float, idf: float, k1: float, b: float = 0.0, row_sum: float = 1.0, average: float = 1.0
+) -> float:
     norm = (1 - b) + b * row_sum / average
     return value * (k1 + 1) / (k1 * norm + value) * idf
 
@@ -76,9 +78,7 @@ def test_bm25_length_normalisation_with_b() -> None:
     assert weighting.average_length == pytest.approx(4.0)
     dense = weighting.transform(PLAYS).toarray()
     for (user, item), value in np.ndenumerate(PLAYS.toarray()):
-        expected = (
-            expected_bm25(value, expected_idf(DF[item]), k1, b, ROW_SUMS[user], 4.0) if value else 0.0
-        )
+        expected = expected_bm25(value, expected_idf(DF[item]), k1, b, ROW_SUMS[user], 4.0) if value else 0.0
         assert dense[user, item] == pytest.approx(expected, rel=1e-5, abs=1e-7), (user, item)
     # Row 3 (5 plays in total, longer than average) is damped more than with b = 0.
     unnormalised = Weighting.fit(PLAYS, "bm25", k1=k1, b=0.0).transform(PLAYS).toarray()

@@ -54,12 +54,8 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         _timestamp("joined_at"),
         sa.PrimaryKeyConstraint("user_id", "guild_id", name="pk_memberships"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_memberships_user_id_users", ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["guild_id"], ["guilds.id"], name="fk_memberships_guild_id_guilds", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_memberships_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["guild_id"], ["guilds.id"], name="fk_memberships_guild_id_guilds", ondelete="CASCADE"),
     )
     op.create_index("ix_memberships_guild_id", "memberships", ["guild_id"])
 
@@ -94,15 +90,9 @@ def upgrade() -> None:
         _timestamp("created_at"),
         sa.PrimaryKeyConstraint("user_id", "artist_id", name="pk_likes"),
         sa.CheckConstraint("source IN ('discord', 'lastfm')", name="ck_likes_source"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_likes_user_id_users", ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["artist_id"], ["artists.id"], name="fk_likes_artist_id_artists", ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["guild_id"], ["guilds.id"], name="fk_likes_guild_id_guilds", ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_likes_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["artist_id"], ["artists.id"], name="fk_likes_artist_id_artists", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["guild_id"], ["guilds.id"], name="fk_likes_guild_id_guilds", ondelete="SET NULL"),
     )
     op.create_index("ix_likes_artist_id", "likes", ["artist_id"])
 
@@ -112,9 +102,7 @@ def upgrade() -> None:
         sa.Column("artist_id", sa.Integer(), nullable=False),
         _timestamp("created_at"),
         sa.PrimaryKeyConstraint("user_id", "artist_id", name="pk_not_interested"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_not_interested_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_not_interested_user_id_users", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["artist_id"],
             ["artists.id"],
@@ -130,9 +118,7 @@ def upgrade() -> None:
         _timestamp("linked_at"),
         _timestamp("refreshed_at", nullable=True),
         sa.PrimaryKeyConstraint("user_id", name="pk_lastfm_links"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_lastfm_links_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_lastfm_links_user_id_users", ondelete="CASCADE"),
     )
     op.create_index("ix_lastfm_links_username", "lastfm_links", ["username"])
 

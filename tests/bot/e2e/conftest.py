@@ -30,7 +30,15 @@ from typing import Any, TypeVar  # noqa: E402
 import pytest  # noqa: E402
 
 from bot.client import EncoreBot  # noqa: E402
-from bot.emulator import ClientRedirect, DiscordEmulator, Guild, InteractionRecord, Member, OpenAPIValidator, RecordedRequest  # noqa: E402
+from bot.emulator import (
+    ClientRedirect,
+    DiscordEmulator,
+    Guild,
+    InteractionRecord,
+    Member,
+    OpenAPIValidator,
+    RecordedRequest,
+)  # noqa: E402
 from bot.emulator.state import Channel  # noqa: E402
 from bot.services.container import Services, build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -40,8 +48,23 @@ T = TypeVar("T")
 
 
 #: Slash commands the bot must register (the top-level names; /encore has subcommands).
-EXPECTED_COMMANDS = {"like", "unlike", "likes", "recommend", "similar", "why", "forget-me", "privacy", "encore", "lastfm",
-                     "blend", "taste", "neighbours", "trending", "genres"}
+EXPECTED_COMMANDS = {
+    "like",
+    "unlike",
+    "likes",
+    "recommend",
+    "similar",
+    "why",
+    "forget-me",
+    "privacy",
+    "encore",
+    "lastfm",
+    "blend",
+    "taste",
+    "neighbours",
+    "trending",
+    "genres",
+}
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6
 
@@ -215,8 +238,13 @@ class Encore:
     # -- driving the bot ---------------------------------------------------------------------------
 
     def command(
-        self, member: Member, name: str, options: dict[str, Any] | None = None, *,
-        subcommand: str | None = None, timeout: float = 15.0,
+        self,
+        member: Member,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        subcommand: str | None = None,
+        timeout: float = 15.0,
     ) -> InteractionRecord:
         """Run a slash command and wait for its answer (a deferred one: until it is no longer loading)."""
 
@@ -227,7 +255,9 @@ class Encore:
 
         return self._checked(self.run(go(), timeout + 5))
 
-    def autocomplete(self, member: Member, name: str, option: str, value: str, *, timeout: float = 5.0) -> InteractionRecord:
+    def autocomplete(
+        self, member: Member, name: str, option: str, value: str, *, timeout: float = 5.0
+    ) -> InteractionRecord:
         async def go() -> InteractionRecord:
             record = await self.emulator.autocomplete(self.guild, self.channel, member, name, option, value)
             await record.wait_until(answered, timeout)
@@ -236,8 +266,13 @@ class Encore:
         return self._checked(self.run(go(), timeout + 5))
 
     def click(
-        self, record: InteractionRecord | dict[str, Any], custom_id: str, member: Member, *,
-        values: list[str] | None = None, timeout: float = 15.0,
+        self,
+        record: InteractionRecord | dict[str, Any],
+        custom_id: str,
+        member: Member,
+        *,
+        values: list[str] | None = None,
+        timeout: float = 15.0,
     ) -> InteractionRecord:
         """Press a button (or choose ``values`` in a select menu) and wait for the bot's answer."""
 
@@ -397,8 +432,14 @@ def button(message: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def select(message: dict[str, Any], placeholder_start: str) -> dict[str, Any]:
-    matches = [c for c in components(message) if c.get("type") == 3 and (c.get("placeholder") or "").startswith(placeholder_start)]
-    assert matches, f"no select starting {placeholder_start!r}; selects: {[c.get('placeholder') for c in components(message)]}"
+    matches = [
+        c
+        for c in components(message)
+        if c.get("type") == 3 and (c.get("placeholder") or "").startswith(placeholder_start)
+    ]
+    assert matches, (
+        f"no select starting {placeholder_start!r}; selects: {[c.get('placeholder') for c in components(message)]}"
+    )
     return matches[0]
 
 
@@ -409,7 +450,9 @@ def raw_mentions(message: dict[str, Any]) -> list[str]:
 
 # -- checks over every recorded request ------------------------------------------------------------
 
-_MESSAGE_ROUTES = re.compile(r"/interactions/[^/]+/[^/]+/callback$|/webhooks/[^/]+/[^/]+(/messages/[^/]+)?$|/channels/\d+/messages(/\d+)?$")
+_MESSAGE_ROUTES = re.compile(
+    r"/interactions/[^/]+/[^/]+/callback$|/webhooks/[^/]+/[^/]+(/messages/[^/]+)?$|/channels/\d+/messages(/\d+)?$"
+)
 
 
 def mention_problems(requests: list[RecordedRequest]) -> list[str]:

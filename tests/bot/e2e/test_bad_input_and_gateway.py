@@ -35,6 +35,7 @@ BAD_INPUTS = [
     ("unknown-artist", "Qwzxv Blorp", {NO_ARTIST}),
 ]
 
+
 def cases() -> list:
     out = []
     for command in ("like", "similar", "why"):
@@ -57,7 +58,9 @@ def assert_next_command_works(encore: Encore, member: Member) -> None:
 
 
 @pytest.mark.parametrize(("command", "text", "expected"), cases())
-def test_bad_artist_names_get_a_clear_ephemeral_answer(encore: Encore, command: str, text: str, expected: set[str]) -> None:
+def test_bad_artist_names_get_a_clear_ephemeral_answer(
+    encore: Encore, command: str, text: str, expected: set[str]
+) -> None:
     member = member_with_a_like(encore)
     requests_before = len(encore.requests())
     record = encore.command(member, command, {"artist": text})

@@ -132,8 +132,20 @@ def test_unlike_autocomplete_lists_only_your_own_likes_and_unlike_works(encore: 
 
 def test_likes_pages_with_the_next_button(encore: Encore) -> None:
     member = encore.member()
-    names = ["Radiohead", "Björk", "Portishead", "Massive Attack", "Daft Punk", "Justice", "Gorillaz",
-             "Metallica", "Iron Maiden", "Megadeth", "Coldplay", "Muse"]
+    names = [
+        "Radiohead",
+        "Björk",
+        "Portishead",
+        "Massive Attack",
+        "Daft Punk",
+        "Justice",
+        "Gorillaz",
+        "Metallica",
+        "Iron Maiden",
+        "Megadeth",
+        "Coldplay",
+        "Muse",
+    ]
     like(encore, member, *names)
     record = encore.command(member, "likes")
     page1 = record.final_message()
@@ -258,15 +270,18 @@ def test_recommend_like_and_dismiss_selects_count_at_once(encore: Encore) -> Non
     assert len(first) == 5
     (liked_id, liked_name), (dismissed_id, dismissed_name) = first[0], first[1]
 
-    liked = encore.click(record, select(record.final_message(), LIKE_SELECT)["custom_id"], member, values=[str(liked_id)])
+    liked = encore.click(
+        record, select(record.final_message(), LIKE_SELECT)["custom_id"], member, values=[str(liked_id)]
+    )
     answer = liked.final_message()
     assert answer["ephemeral"] and answer["content"].startswith("Noted: you like") and liked_name in answer["content"]
     assert liked_id in encore.liked_ids(member)
     fresh = [i for i, _ in recommended(encore.command(member, "recommend", {"count": 5}).final_message())]
     assert liked_id not in fresh, "a like counts in the very next /recommend"
 
-    dismissed = encore.click(record, select(record.final_message(), DISMISS_SELECT)["custom_id"], member,
-                             values=[str(dismissed_id)])
+    dismissed = encore.click(
+        record, select(record.final_message(), DISMISS_SELECT)["custom_id"], member, values=[str(dismissed_id)]
+    )
     answer = dismissed.final_message()
     assert answer["ephemeral"] and "will not recommend" in answer["content"] and dismissed_name in answer["content"]
     assert dismissed_id in encore.run(encore.services.store.not_interested_of(member.id))
@@ -340,7 +355,9 @@ def test_similar_lists_other_artists(encore: Encore) -> None:
     assert embed["title"] == "Similar to Daft Punk"
     lines = embed["description"].splitlines()
     assert len(lines) == 5
-    assert all(re.match(r"^\*\*\d\.\*\* \[.+\]\(https://www\.last\.fm/\S+\) \(\d+% alike\)$", line) for line in lines), lines
+    assert all(
+        re.match(r"^\*\*\d\.\*\* \[.+\]\(https://www\.last\.fm/\S+\) \(\d+% alike\)$", line) for line in lines
+    ), lines
     assert not any("[Daft Punk]" in line for line in lines)
 
 
@@ -417,7 +434,9 @@ def test_encore_status_shows_the_model_and_counts(encore: Encore) -> None:
 
 def invoke_as_if_shown(encore: Encore, member: Member, name: str, subcommand: str):
     """Run a command even if its default_member_permissions would hide it, as a server override allows."""
-    command = next(c for c in encore.call(lambda: list(encore.emulator.state.global_commands.values())) if c["name"] == name)
+    command = next(
+        c for c in encore.call(lambda: list(encore.emulator.state.global_commands.values())) if c["name"] == name
+    )
     saved = command.get("default_member_permissions")
     encore.call(command.__setitem__, "default_member_permissions", None)
     try:
@@ -447,7 +466,9 @@ def test_encore_refit_by_a_manager_defers_then_serves_a_new_snapshot(encore: Enc
     assert message["ephemeral"] and not message["loading"]
     after = encore.services.models.state.snapshot.version
     assert after != before
-    assert re.fullmatch(rf"Refitted in \d+\.\d s; now serving `{re.escape(after)}`\.", message["content"]), message["content"]
+    assert re.fullmatch(rf"Refitted in \d+\.\d s; now serving `{re.escape(after)}`\.", message["content"]), message[
+        "content"
+    ]
     assert record.edits or record.followups, "the answer came as an edit or a follow-up"
     status = field_values(encore.command(manager, "encore", subcommand="status").final_message())
     assert status["Model"] == f"`{after}`"
@@ -491,6 +512,8 @@ def test_zz_every_request_pinged_nobody_and_matches_the_openapi_spec(encore: Enc
 
     requests = encore.requests()
     routes = {r.route for r in requests if r.json is not None}
-    assert {"/interactions/{interaction_id}/{interaction_token}/callback",
-            "/applications/{application_id}/commands"} <= routes, routes
+    assert {
+        "/interactions/{interaction_id}/{interaction_token}/callback",
+        "/applications/{application_id}/commands",
+    } <= routes, routes
     assert_every_request_clean(requests)

@@ -10,10 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -77,15 +77,25 @@ def bot_env(store: tuple[Path, str], lastfm_dir: Path, emulated: Emulated, token
     home, url = store
     env = encore_env(home, lastfm_dir, url)
     env.pop("DISCORD_TOKEN", None)
-    env |= {"ENCORE_DISCORD_API_BASE": emulated.emulator.api_base, "ENCORE_DISCORD_GATEWAY": emulated.emulator.gateway_url}
+    env |= {
+        "ENCORE_DISCORD_API_BASE": emulated.emulator.api_base,
+        "ENCORE_DISCORD_GATEWAY": emulated.emulator.gateway_url,
+    }
     if token is not None:
         env["DISCORD_TOKEN"] = token
     return env
 
 
 def run_encore(env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*ENCORE, "run"], env=env, capture_output=True, text=True, encoding="utf-8",
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*ENCORE, "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_encore_run_serves_then_stops_cleanly_on_sigterm(
@@ -98,8 +108,10 @@ def test_encore_run_serves_then_stops_cleanly_on_sigterm(
         process = subprocess.Popen([*ENCORE, "run"], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not (emulated.call(lambda: emulator.identify_count >= 1 and emulator.gateway.connected)
-                   and "privacy" in emulated.command_names()):
+        while not (
+            emulated.call(lambda: emulator.identify_count >= 1 and emulator.gateway.connected)
+            and "privacy" in emulated.command_names()
+        ):
             assert process.poll() is None, f"encore run exited with {process.returncode}:\n{stderr_path.read_text()}"
             assert time.monotonic() < deadline, f"encore run did not connect within 120 s:\n{stderr_path.read_text()}"
             time.sleep(0.1)
@@ -124,8 +136,9 @@ def test_encore_run_serves_then_stops_cleanly_on_sigterm(
         assert code == 0, stderr
         assert "Traceback" not in stderr and " ERROR " not in stderr, stderr
         assert stdout_path.read_text(encoding="utf-8") == ""
-        assert emulated.call(lambda: not emulator.gateway.connected and not emulator.gateway.connections), \
+        assert emulated.call(lambda: not emulator.gateway.connected and not emulator.gateway.connections), (
             "the emulator still holds the bot's gateway connection"
+        )
         assert emulator.identify_count == 1 and emulator.resume_count == 0
     finally:
         if process.poll() is None:

@@ -79,7 +79,10 @@ def test_link_imports_top_artists_as_plays_and_they_count_at_once(encore: Encore
     ],
 )
 def test_each_lastfm_failure_is_a_clear_message_and_keeps_the_earlier_import(
-    encore: Encore, fake_lastfm: FakeLastFm, failure: Failure, says: str,
+    encore: Encore,
+    fake_lastfm: FakeLastFm,
+    failure: Failure,
+    says: str,
 ) -> None:
     member = encore.member()
     link(encore, member, "rj")
@@ -121,6 +124,9 @@ def test_hostile_usernames_ping_nobody(encore: Encore) -> None:
 def test_zz_lastfm_requests_ping_nobody_and_match_the_openapi_spec(encore: Encore) -> None:
     requests = encore.requests()
     assert_every_request_clean(requests)
-    flags = [r.json["data"].get("flags", 0) for r in requests
-             if r.json and r.route.endswith("/callback") and r.json.get("type") == 5]
+    flags = [
+        r.json["data"].get("flags", 0)
+        for r in requests
+        if r.json and r.route.endswith("/callback") and r.json.get("type") == 5
+    ]
     assert flags and all(f & EPHEMERAL for f in flags), "link defers ephemerally"

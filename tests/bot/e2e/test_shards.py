@@ -46,8 +46,22 @@ NEW_ARTIST = "Zyzzyx Quartet"
 ADD_LABEL = f"Add “{NEW_ARTIST}” as a new artist"
 TASTE = ("Metallica", "Slayer", "Megadeth")
 #: What a model that learned the shard-0 likes recommends to someone who likes only the new artist.
-METAL = {"Metallica", "Slayer", "Megadeth", "Motörhead", "Iron Maiden", "Pantera", "Anthrax", "Sepultura",
-         "Testament", "Judas Priest", "Black Sabbath", "Kreator", "Exodus", "Dio"}
+METAL = {
+    "Metallica",
+    "Slayer",
+    "Megadeth",
+    "Motörhead",
+    "Iron Maiden",
+    "Pantera",
+    "Anthrax",
+    "Sepultura",
+    "Testament",
+    "Judas Priest",
+    "Black Sabbath",
+    "Kreator",
+    "Exodus",
+    "Dio",
+}
 
 
 def shard_of(guild: Guild) -> int:
@@ -71,10 +85,18 @@ class World:
     def member(self, shard: int, name: str, manage_guild: bool = False) -> Member:
         return self.call(lambda: self.emulator.add_member(self.guilds[shard], name, manage_guild=manage_guild))
 
-    def command(self, shard: int, member: Member, name: str, options: dict[str, Any] | None = None,
-                subcommand: str | None = None) -> InteractionRecord:
+    def command(
+        self,
+        shard: int,
+        member: Member,
+        name: str,
+        options: dict[str, Any] | None = None,
+        subcommand: str | None = None,
+    ) -> InteractionRecord:
         async def go() -> InteractionRecord:
-            record = await self.emulator.invoke(self.guilds[shard], self.channels[shard], member, name, options or {}, subcommand)
+            record = await self.emulator.invoke(
+                self.guilds[shard], self.channels[shard], member, name, options or {}, subcommand
+            )
             await record.wait_until(answered, 20)
             return record
 
@@ -93,8 +115,16 @@ class World:
         return clicked
 
     def sessions(self) -> list[tuple[int, int] | None]:
-        return self.call(lambda: sorted((s.shard for s in self.emulator.gateway.sessions.values()
-                                         if s.connection is not None and not s.invalidated), key=str))
+        return self.call(
+            lambda: sorted(
+                (
+                    s.shard
+                    for s in self.emulator.gateway.sessions.values()
+                    if s.connection is not None and not s.invalidated
+                ),
+                key=str,
+            )
+        )
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +195,9 @@ class Deployment:
     def start(self, role: str, *args: str) -> Process:
         stderr_path = self.root / f"{role}.stderr.txt"
         with open(stderr_path, "wb") as err:
-            popen = subprocess.Popen([*ENCORE, *args], env=self.env(role), stdout=subprocess.DEVNULL, stderr=err,
-                                     stdin=subprocess.DEVNULL)
+            popen = subprocess.Popen(
+                [*ENCORE, *args], env=self.env(role), stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL
+            )
         process = Process(role, popen, stderr_path)
         self.processes.append(process)
         return process
@@ -214,24 +245,35 @@ def recommended_names(message: dict[str, Any]) -> list[str]:
 def test_a_like_on_one_shard_shows_in_a_recommendation_on_the_other_after_one_refit(deployment: Deployment) -> None:
     world = deployment.world
     # The first snapshot, published the way an operator seeds a deployment.
-    seeded = subprocess.run([*ENCORE, "train", "--once"], env=deployment.env("trainer"), capture_output=True,
-                            text=True, encoding="utf-8", timeout=300)
+    seeded = subprocess.run(
+        [*ENCORE, "train", "--once"],
+        env=deployment.env("trainer"),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
     assert seeded.returncode == 0, seeded.stderr
     first = deployment.published()
     assert len(first) == 1 and first[0][1] == "implicit", first
 
-    bots = [deployment.start(f"shard-{i}", "run", "--shards", str(i), "--shard-count", str(SHARD_COUNT))
-            for i in range(SHARD_COUNT)]
+    bots = [
+        deployment.start(f"shard-{i}", "run", "--shards", str(i), "--shard-count", str(SHARD_COUNT))
+        for i in range(SHARD_COUNT)
+    ]
     deployment.wait(lambda: world.sessions() == [(0, SHARD_COUNT), (1, SHARD_COUNT)], "both shards to identify")
-    deployment.wait(lambda: "recommend" in {c["name"] for c in world.call(world.emulator.commands)},
-                    "the commands to be registered")
+    deployment.wait(
+        lambda: "recommend" in {c["name"] for c in world.call(world.emulator.commands)}, "the commands to be registered"
+    )
     # Commands belong to the application: only the process with shard 0 registers them.
     puts = world.call(lambda: world.emulator.requests_to("PUT", "/applications/{application_id}/commands"))
     assert len(puts) == 1, [r.path for r in puts]
 
     alice, bob = world.member(0, "alice"), world.member(1, "bob")
     for name in TASTE:
-        assert world.command(0, alice, "like", {"artist": name}).final_message()["content"].startswith("Noted: you like")
+        assert (
+            world.command(0, alice, "like", {"artist": name}).final_message()["content"].startswith("Noted: you like")
+        )
     record = world.command(0, alice, "like", {"artist": NEW_ARTIST})
     assert record.final_message()["content"].startswith("No artist called")
     added = world.click(record, button(record.final_message(), ADD_LABEL)["custom_id"], alice).final_message()

@@ -57,7 +57,9 @@ def attachment_bytes(encore: Encore, message_id: str) -> list[tuple[dict[str, An
 
 
 def test_the_social_commands_are_registered(encore: Encore) -> None:
-    registered = {c["name"]: c for c in encore.emulator.commands(encore.guild)} or {c["name"]: c for c in encore.emulator.commands()}
+    registered = {c["name"]: c for c in encore.emulator.commands(encore.guild)} or {
+        c["name"]: c for c in encore.emulator.commands()
+    }
     assert EXPECTED_COMMANDS <= set(registered), sorted(registered)
     blend = registered["blend"]
     options = {o["name"]: o for o in blend["options"]}
@@ -139,8 +141,12 @@ def test_blend_with_nobody_named_and_no_voice_channel_says_what_to_do(encore: En
 
 def test_blend_of_a_voice_channel_leaves_out_the_private_member(encore: Encore) -> None:
     lounge = encore.call(encore.emulator.add_voice_channel, encore.guild, "Lounge")
-    host, guest, shy, outside = (encore.member("host"), encore.member("guest"), encore.member("shy"),
-                                 encore.member("outside"))
+    host, guest, shy, outside = (
+        encore.member("host"),
+        encore.member("guest"),
+        encore.member("shy"),
+        encore.member("outside"),
+    )
     like(encore, host, *ART_POP)
     like(encore, guest, "Daft Punk", "Justice")
     like(encore, shy, *METAL)
@@ -149,7 +155,9 @@ def test_blend_of_a_voice_channel_leaves_out_the_private_member(encore: Encore) 
     for member in (host, guest, shy):
         encore.call(encore.emulator.join_voice, encore.guild, member, lounge)
     guild = encore.bot.get_guild(encore.guild.id)
-    encore.until(lambda: len(guild.get_channel(lounge.id).voice_states) == 3, what="the bot to see three members in voice")
+    encore.until(
+        lambda: len(guild.get_channel(lounge.id).voice_states) == 3, what="the bot to see three members in voice"
+    )
 
     message = encore.command(host, "blend", {"count": 4}).final_message()
     assert not message["ephemeral"]
@@ -203,7 +211,9 @@ def test_taste_far_apart_and_refusals(encore: Encore) -> None:
     assert int(re.search(r"\*\*(\d+)%\*\*", far).group(1)) < 50, far
 
     refused = encore.command(ana, "taste", {"member": shy}).final_message()
-    assert refused["ephemeral"] and "private" in refused["content"] and shy.user.username in refused["content"].casefold()
+    assert (
+        refused["ephemeral"] and "private" in refused["content"] and shy.user.username in refused["content"].casefold()
+    )
     assert not refused["attachments"]
     empty = encore.command(ana, "taste", {"member": new}).final_message()
     assert empty["ephemeral"] and "not liked any artist" in empty["content"]

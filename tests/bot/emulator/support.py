@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -99,7 +100,9 @@ class ProbeCog(commands.Cog):
 
     @app_commands.command(description="Add numbers")
     @app_commands.choices(scale=[app_commands.Choice(name="one", value=1), app_commands.Choice(name="ten", value=10)])
-    async def add(self, interaction: discord.Interaction, a: int, b: float, scale: int = 1, negate: bool = False) -> None:
+    async def add(
+        self, interaction: discord.Interaction, a: int, b: float, scale: int = 1, negate: bool = False
+    ) -> None:
         total = (a + b) * scale
         await interaction.response.send_message(f"sum={-total if negate else total}")
 
@@ -107,7 +110,9 @@ class ProbeCog(commands.Cog):
 
     @playlist.command(name="add", description="Add a track")
     async def playlist_add(self, interaction: discord.Interaction, track: str) -> None:
-        await interaction.response.send_message(f"added {track}", embed=discord.Embed(title="Playlist", description=track))
+        await interaction.response.send_message(
+            f"added {track}", embed=discord.Embed(title="Playlist", description=track)
+        )
 
     @app_commands.command(description="Open a form")
     async def rate(self, interaction: discord.Interaction) -> None:

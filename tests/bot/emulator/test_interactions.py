@@ -140,7 +140,10 @@ def test_select_menu_deferred_update_then_edit() -> None:
             choice = await emu.click(record, "genres", world.alice, values=["jazz", "folk"])
             callback = await choice.wait_for_callback(5)
             assert callback.type == DEFERRED_UPDATE_MESSAGE
-            assert choice.payload["data"]["component_type"] == 3 and choice.payload["data"]["values"] == ["jazz", "folk"]
+            assert choice.payload["data"]["component_type"] == 3 and choice.payload["data"]["values"] == [
+                "jazz",
+                "folk",
+            ]
             await choice.wait_until(lambda r: bool(r.edits), 5)
             # @original of a component interaction is the message the component is on.
             assert choice.edits[0].message_id == int(record.final_message()["id"])
@@ -189,7 +192,9 @@ def test_typed_options_choices_and_subcommands() -> None:
             options = {o["name"]: o for o in record.payload["data"]["options"]}
             assert options["a"]["type"] == 4 and options["b"]["type"] == 10 and options["negate"]["type"] == 5
 
-            record = await emu.invoke(world.guild, world.general, world.alice, "playlist", {"track": "Hyperballad"}, subcommand="add")
+            record = await emu.invoke(
+                world.guild, world.general, world.alice, "playlist", {"track": "Hyperballad"}, subcommand="add"
+            )
             await record.wait_for_callback(5)
             final = record.final_message()
             assert final["content"] == "added Hyperballad"

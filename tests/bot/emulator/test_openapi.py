@@ -22,8 +22,14 @@ def test_known_good_bodies_pass(validator: OpenAPIValidator) -> None:
     assert validator.validate("POST", CALLBACK, {"type": 4, "data": {"content": "hi", "flags": 64}}) == []
     assert validator.validate("POST", CALLBACK, {"type": 5}) == []
     assert validator.validate("POST", CALLBACK, {"type": 8, "data": {"choices": [{"name": "a", "value": "a"}]}}) == []
-    commands = [{"name": "echo", "description": "Repeat", "type": 1, "options": [
-        {"name": "text", "description": "What", "type": 3, "required": True, "autocomplete": True}]}]
+    commands = [
+        {
+            "name": "echo",
+            "description": "Repeat",
+            "type": 1,
+            "options": [{"name": "text", "description": "What", "type": 3, "required": True, "autocomplete": True}],
+        }
+    ]
     assert validator.validate("PUT", "/api/v10/applications/1/guilds/2/commands", commands) == []
     assert validator.validate("GET", "/api/v10/users/@me") == []
 
@@ -38,7 +44,9 @@ def test_a_wrong_type_is_a_problem(validator: OpenAPIValidator) -> None:
 
 
 def test_unknown_paths_and_methods_are_problems(validator: OpenAPIValidator) -> None:
-    assert validator.validate("POST", "/api/v10/no/such/route", {"a": 1})[0].endswith("no path in the OpenAPI spec matches")
+    assert validator.validate("POST", "/api/v10/no/such/route", {"a": 1})[0].endswith(
+        "no path in the OpenAPI spec matches"
+    )
     assert "has no PUT operation" in validator.validate("PUT", "/api/v10/users/@me", {})[0]
 
 

@@ -22,7 +22,9 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) ->
     return json.loads(message.data)
 
 
-async def _identify(ws: aiohttp.ClientWebSocketResponse, token: str, intents: int = 0b1011000111) -> list[dict[str, Any]]:
+async def _identify(
+    ws: aiohttp.ClientWebSocketResponse, token: str, intents: int = 0b1011000111
+) -> list[dict[str, Any]]:
     """HELLO, IDENTIFY, then READY and the GUILD_CREATEs."""
     hello = await _receive(ws)
     assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
@@ -60,10 +62,14 @@ def test_json_errors_auth_and_catch_all() -> None:
                 ("POST", "/api/v10/no/such/thing", {"x": 1}),
                 ("POST", "/api/v9/users/@me", {"x": 1}),
             ]
-            assert all("Authorization" not in r.headers or emu.token not in r.headers["Authorization"] for r in emu.requests)
+            assert all(
+                "Authorization" not in r.headers or emu.token not in r.headers["Authorization"] for r in emu.requests
+            )
             async with http.post(f"{emu.api_base}/interactions/1/nope/callback", json={"type": 4}) as response:
                 assert response.status == 404 and (await response.json())["code"] == 10062
-            async with http.post(f"{emu.api_base}/webhooks/{emu.application_id}/nope", json={"content": "x"}) as response:
+            async with http.post(
+                f"{emu.api_base}/webhooks/{emu.application_id}/nope", json={"content": "x"}
+            ) as response:
                 assert response.status == 404 and (await response.json())["code"] == 10015
 
     run(scenario)
@@ -119,7 +125,8 @@ def test_raw_gateway_session_and_interaction_callbacks() -> None:
                 # A command needs registering first, as the bot's sync would.
                 async with http.put(
                     f"{emu.api_base}/applications/{emu.application_id}/guilds/{world.guild.id}/commands",
-                    json=[{"name": "ping", "description": "Ping", "type": 1}], headers=_auth(emu),
+                    json=[{"name": "ping", "description": "Ping", "type": 1}],
+                    headers=_auth(emu),
                 ) as response:
                     commands = await response.json()
                     assert commands[0]["version"] and commands[0]["guild_id"] == str(world.guild.id)
@@ -127,15 +134,31 @@ def test_raw_gateway_session_and_interaction_callbacks() -> None:
                 event = await _receive(ws)
                 assert (event["t"], event["s"]) == ("INTERACTION_CREATE", 3)
                 interaction = event["d"]
-                for key in ("id", "application_id", "token", "version", "guild_id", "channel", "channel_id", "member",
-                            "app_permissions", "locale", "guild_locale", "entitlements", "authorizing_integration_owners",
-                            "context", "attachment_size_limit"):
+                for key in (
+                    "id",
+                    "application_id",
+                    "token",
+                    "version",
+                    "guild_id",
+                    "channel",
+                    "channel_id",
+                    "member",
+                    "app_permissions",
+                    "locale",
+                    "guild_locale",
+                    "entitlements",
+                    "authorizing_integration_owners",
+                    "context",
+                    "attachment_size_limit",
+                ):
                     assert key in interaction, key
                 assert interaction["data"]["guild_id"] == str(world.guild.id)
                 callback = f"{emu.api_base}/interactions/{interaction['id']}/{interaction['token']}/callback"
                 async with http.post(callback, json={"type": 8, "data": {"choices": []}}) as response:
                     assert response.status == 400  # autocomplete results are not an answer to a command
-                async with http.post(callback, params={"with_response": "true"}, json={"type": 4, "data": {"content": "pong"}}) as response:
+                async with http.post(
+                    callback, params={"with_response": "true"}, json={"type": 4, "data": {"content": "pong"}}
+                ) as response:
                     body = await response.json()
                     assert body["interaction"]["response_message_id"] == body["resource"]["message"]["id"]
                 async with http.post(callback, json={"type": 4, "data": {"content": "again"}}) as response:
@@ -184,12 +207,15 @@ def test_resume_replays_exactly_the_missed_dispatches() -> None:
                 await _receive(ws)
                 await ws.send_json({"op": 6, "d": {"token": emu.token, "session_id": session_id, "seq": 2}})
                 frames = [await _receive(ws) for _ in range(3)]
-            assert [(f["t"], f["s"]) for f in frames] == [("GUILD_MEMBER_ADD", 3), ("GUILD_MEMBER_ADD", 4), ("RESUMED", 5)]
+            assert [(f["t"], f["s"]) for f in frames] == [
+                ("GUILD_MEMBER_ADD", 3),
+                ("GUILD_MEMBER_ADD", 4),
+                ("RESUMED", 5),
+            ]
             assert [f["d"]["user"]["username"] for f in frames[:2]] == ["late1", "late2"]
             assert emu.resume_count == 1 and emu.identify_count == 1
 
     run(scenario)
-
 
 
 def test_raw_gateway_shards_get_only_their_servers_and_a_bad_shard_is_refused() -> None:
@@ -203,8 +229,9 @@ def test_raw_gateway_shards_get_only_their_servers_and_a_bad_shard_is_refused() 
             for shard_id in (0, 1):
                 async with http.ws_connect(f"{emu.gateway_url}?v=10&encoding=json") as ws:
                     await _receive(ws)  # HELLO
-                    await ws.send_json({"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {},
-                                                       "shard": [shard_id, 2]}})
+                    await ws.send_json(
+                        {"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {}, "shard": [shard_id, 2]}}
+                    )
                     ready = await _receive(ws)
                     assert ready["d"]["shard"] == [shard_id, 2]
                     ids = {g["id"] for g in ready["d"]["guilds"]}
@@ -212,7 +239,9 @@ def test_raw_gateway_shards_get_only_their_servers_and_a_bad_shard_is_refused() 
                     assert all((int(i) >> 22) % 2 == shard_id for i in ids)
             async with http.ws_connect(f"{emu.gateway_url}?v=10&encoding=json") as ws:
                 await _receive(ws)
-                await ws.send_json({"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {}, "shard": [2, 2]}})
+                await ws.send_json(
+                    {"op": 2, "d": {"token": emu.token, "intents": 1, "properties": {}, "shard": [2, 2]}}
+                )
                 closed = await ws.receive(timeout=5)
                 assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4010
 

@@ -23,7 +23,7 @@ def test_snowflakes_are_unique_increasing_and_time_based() -> None:
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(17 <= len(str(i)) <= 20 and i < 2**63 for i in ids)
     created = snowflake_time(ids[0])
-    assert abs((dt.datetime.now(dt.timezone.utc) - created).total_seconds()) < 5
+    assert abs((dt.datetime.now(dt.UTC) - created).total_seconds()) < 5
 
 
 def test_guild_members_roles_and_permissions() -> None:
@@ -39,7 +39,9 @@ def test_guild_members_roles_and_permissions() -> None:
     assert not guild.base_permissions(plain) & perms.MANAGE_GUILD
     assert guild.base_permissions(guild.members[guild.owner_id]) == perms.ALL
     channel = state.add_text_channel(guild, "quiet")
-    channel.permission_overwrites.append({"id": str(guild.id), "type": 0, "allow": "0", "deny": str(perms.SEND_MESSAGES)})
+    channel.permission_overwrites.append(
+        {"id": str(guild.id), "type": 0, "allow": "0", "deny": str(perms.SEND_MESSAGES)}
+    )
     assert not guild.permissions_in(plain, channel) & perms.SEND_MESSAGES
     assert guild.permissions_in(plain, channel) & perms.VIEW_CHANNEL
     voice = state.add_voice_channel(guild, "vc")
@@ -61,7 +63,8 @@ def test_bulk_overwrite_keeps_ids_and_bumps_versions() -> None:
     state.overwrite_commands(None, [{"name": "a", "description": "global"}, {"name": "g", "description": "G"}])
     # A guild command shadows the global one of the same name.
     assert sorted((c["name"], c.get("guild_id") is not None) for c in state.commands_for(guild.id)) == [
-        ("a", True), ("g", False)
+        ("a", True),
+        ("g", False),
     ]
 
 
@@ -69,7 +72,11 @@ def test_standalone_server_prints_its_urls_and_stops_on_sigint() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.emulator", "--port", "0", "--seed"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     try:

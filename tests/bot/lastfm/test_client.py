@@ -34,8 +34,9 @@ def run(scenario: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
 async def fake_and_client(
     users: dict[str, list[tuple[str, int]]] | None = None, timeout: float = 2.0
 ) -> AsyncIterator[tuple[FakeLastFm, LastFmClient]]:
-    async with FakeLastFm(users={"rj": CHART} if users is None else users, api_key=API_KEY,
-                          stall_seconds=STALL) as fake:
+    async with FakeLastFm(
+        users={"rj": CHART} if users is None else users, api_key=API_KEY, stall_seconds=STALL
+    ) as fake:
         async with LastFmClient(API_KEY, base_url=fake.base_url, timeout=timeout) as client:
             yield fake, client
 
@@ -253,8 +254,13 @@ def page(artists: Any, **attr: Any) -> dict[str, Any]:
     return {"topartists": {"artist": artists, "@attr": fields}}
 
 
-GOOD_ARTIST = {"name": "Queen", "playcount": "1511", "mbid": "5eecaf18", "url": "https://www.last.fm/music/Queen",
-               "@attr": {"rank": "1"}}
+GOOD_ARTIST = {
+    "name": "Queen",
+    "playcount": "1511",
+    "mbid": "5eecaf18",
+    "url": "https://www.last.fm/music/Queen",
+    "@attr": {"rank": "1"},
+}
 
 
 @pytest.mark.parametrize(

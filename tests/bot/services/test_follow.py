@@ -103,7 +103,9 @@ def test_a_follower_starts_from_the_published_snapshot_without_fitting(
 ) -> None:
     async def scenario() -> None:
         async with served.service(snapshot_dir=tmp_path / "trainer") as trainer:
-            shutil.copytree(served.seed_base_snapshot("20300101T000000000000Z"), tmp_path / "trainer" / "20300101T000000000000Z")
+            shutil.copytree(
+                served.seed_base_snapshot("20300101T000000000000Z"), tmp_path / "trainer" / "20300101T000000000000Z"
+            )
             state = await trainer.start()
             await trainer.publish(state.snapshot)
         empty = tmp_path / "bot-snapshots"
@@ -136,8 +138,14 @@ def test_the_trainer_is_pluggable_and_named_in_the_snapshot_and_its_row(served: 
 
     async def scenario() -> None:
         async with served.service() as template:
-            service = RefitService(template.store, template.lastfm, template.lastfm_fingerprint, template.catalogue,
-                                   template.snapshot_dir, trainer=counting)
+            service = RefitService(
+                template.store,
+                template.lastfm,
+                template.lastfm_fingerprint,
+                template.catalogue,
+                template.snapshot_dir,
+                trainer=counting,
+            )
             await service.start()
             await service.store.like(505, radiohead(served))
             assert await service.refit() is not None

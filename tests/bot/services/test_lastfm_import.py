@@ -82,13 +82,15 @@ class World:
 
 
 @asynccontextmanager
-async def world(store_url: str, users: dict[str, list[tuple[str, int]]] | None = None,
-                timeout: float = 2.0) -> AsyncIterator[World]:
+async def world(
+    store_url: str, users: dict[str, list[tuple[str, int]]] | None = None, timeout: float = 2.0
+) -> AsyncIterator[World]:
     catalogue = small_catalogue()
     store = await open_store(store_url, catalogue)
     try:
-        async with FakeLastFm(users={"rj": RJ_CHART} if users is None else users, api_key=API_KEY,
-                              stall_seconds=10.0) as fake:
+        async with FakeLastFm(
+            users={"rj": RJ_CHART} if users is None else users, api_key=API_KEY, stall_seconds=10.0
+        ) as fake:
             async with LastFmClient(API_KEY, base_url=fake.base_url, timeout=timeout) as client:
                 yield World(fake, store, client, LastFmImporter(store, catalogue, client))
     finally:
@@ -148,8 +150,12 @@ def test_relink_replaces_the_earlier_import(store_url: str) -> None:
             await w.importer.link(BO, "rj")  # someone else with the same account is left alone
             w.fake.set_user("rj", RJ_NEW_CHART)
             summary = await w.importer.link(ANA, "rj")
-            assert await w.imported(ANA) == {"Queen": 900.0, "AC/DC": 400.0, "Radiohead": 10.0,
-                                             "Another Local Band": 7.0}
+            assert await w.imported(ANA) == {
+                "Queen": 900.0,
+                "AC/DC": 400.0,
+                "Radiohead": 10.0,
+                "Another Local Band": 7.0,
+            }
             assert (summary.known, summary.new) == (3, 1)
             assert len(await w.imported(BO)) == 5
 
@@ -291,8 +297,12 @@ def test_refresh_due_reimports_stale_links_only(store_url: str) -> None:
             w.fake.set_user("other", [("Portishead", 5), ("Queen", 1)])
             report = await w.importer.refresh_due(timedelta(days=1), now=now + timedelta(days=2), pause=0)
             assert (report.due, report.refreshed, report.failed, report.stopped_by) == (2, 2, {}, None)
-            assert await w.imported(ANA) == {"Queen": 900.0, "AC/DC": 400.0, "Radiohead": 10.0,
-                                             "Another Local Band": 7.0}
+            assert await w.imported(ANA) == {
+                "Queen": 900.0,
+                "AC/DC": 400.0,
+                "Radiohead": 10.0,
+                "Another Local Band": 7.0,
+            }
             assert await w.imported(BO) == {"Portishead": 5.0, "Queen": 1.0}
 
     run(scenario)
@@ -382,8 +392,14 @@ def test_the_refresh_loop_runs_until_stopped(store_url: str) -> None:
 
 
 def test_imported_artists_count_in_the_very_next_recommendation(served: Services, forbid_fitting: list[int]) -> None:
-    chart = [("Radiohead", 812), ("Bjork", 430), ("Sigur Ros", 220), ("Portishead", 180), ("Massive Attack", 95),
-             ("Zzz Encore Test Garage Band", 12)]
+    chart = [
+        ("Radiohead", 812),
+        ("Bjork", 430),
+        ("Sigur Ros", 220),
+        ("Portishead", 180),
+        ("Massive Attack", 95),
+        ("Zzz Encore Test Garage Band", 12),
+    ]
 
     async def scenario() -> None:
         async with served.library() as (service, library):
@@ -397,8 +413,14 @@ def test_imported_artists_count_in_the_very_next_recommendation(served: Services
             [band] = await service.store.member_artists()
             assert band.id in service.catalogue  # RefitService.include_artists ran
             shown = {a.name for a in await library.liked_artists(ANA)}
-            assert shown == {"Radiohead", "Björk", "Sigur Rós", "Portishead", "Massive Attack",
-                             "Zzz Encore Test Garage Band"}
+            assert shown == {
+                "Radiohead",
+                "Björk",
+                "Sigur Rós",
+                "Portishead",
+                "Massive Attack",
+                "Zzz Encore Test Garage Band",
+            }
             recommendations = await library.recommend(ANA, 10)
             assert len(recommendations) == 10
             assert not {r.artist.name for r in recommendations} & shown

@@ -143,7 +143,8 @@ def test_an_unknown_name_is_no_match_with_suggestions(real_data: RealData) -> No
 
 
 @pytest.mark.parametrize(
-    "name", ["", "   ", "\t\n", "\u200b", "\u200b\u200c\u200d", "\ufeff \u2060", "\u202e\u2066"],
+    "name",
+    ["", "   ", "\t\n", "\u200b", "\u200b\u200c\u200d", "\ufeff \u2060", "\u202e\u2066"],
     ids=["empty", "spaces", "tab-newline", "zwsp", "zero-widths", "bom-wordjoiner", "bidi"],
 )
 def test_an_empty_name_is_refused_before_the_store(real_data: RealData, name: str) -> None:
@@ -175,8 +176,21 @@ def test_a_name_of_exactly_the_limit_is_looked_up(real_data: RealData) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["@everyone", "@here", "<@123456789012345678>", "<@&123456789012345678>", "**Radiohead**", "__Björk__",
-     "`rm -rf /`", "||spoiler||", "> quoted", "[click](https://evil.example)", "~~Muse~~", "# Heading", "*"],
+    [
+        "@everyone",
+        "@here",
+        "<@123456789012345678>",
+        "<@&123456789012345678>",
+        "**Radiohead**",
+        "__Björk__",
+        "`rm -rf /`",
+        "||spoiler||",
+        "> quoted",
+        "[click](https://evil.example)",
+        "~~Muse~~",
+        "# Heading",
+        "*",
+    ],
 )
 def test_mentions_and_markdown_do_not_crash(real_data: RealData, name: str) -> None:
     library = names_only_library(real_data)

@@ -63,7 +63,11 @@ def test_start_on_an_empty_folder_fits_once_and_a_restart_loads_that_snapshot(
             rows = await service.store.snapshots()
             assert [row.version for row in rows] == [state.snapshot.version]
             assert rows[0].status == "ready" and rows[0].path == str(state.snapshot.path)
-            assert (rows[0].users, rows[0].artists, rows[0].interactions) == (LASTFM_USERS, LASTFM_ARTISTS, LASTFM_PLAYS)
+            assert (rows[0].users, rows[0].artists, rows[0].interactions) == (
+                LASTFM_USERS,
+                LASTFM_ARTISTS,
+                LASTFM_PLAYS,
+            )
             assert "fit_seconds" in rows[0].metrics
             meta = state.snapshot.meta
             assert meta["store_revision"] == await service.store.revision()
@@ -103,7 +107,9 @@ def test_start_skips_a_damaged_or_foreign_snapshot_and_serves_the_older_one(
     # The newest of all was fitted on other data: also not to be served.
     foreign = served.seed_base_snapshot("20260101T000000000000Z")
     meta = foreign / "meta.json"
-    meta.write_text(meta.read_text(encoding="utf-8").replace(served.data.fingerprint, "0123456789abcdef"), encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace(served.data.fingerprint, "0123456789abcdef"), encoding="utf-8"
+    )
     # A half-written snapshot from a process killed long ago is swept away by start().
     leftover = served.snapshot_dir / ".incoming-killed"
     leftover.mkdir()
@@ -391,8 +397,12 @@ def test_remove_stale_staging_removes_only_old_staging_folders(tmp_path: Path) -
         path.mkdir()
         (path / MODEL_FILE).write_bytes(b"x")
     now = time.time()
-    for path, age in ((old, STALE_STAGING_SECONDS + 60), (young, STALE_STAGING_SECONDS - 60),
-                      (snapshot, STALE_STAGING_SECONDS * 10), (other_hidden, STALE_STAGING_SECONDS * 10)):
+    for path, age in (
+        (old, STALE_STAGING_SECONDS + 60),
+        (young, STALE_STAGING_SECONDS - 60),
+        (snapshot, STALE_STAGING_SECONDS * 10),
+        (other_hidden, STALE_STAGING_SECONDS * 10),
+    ):
         os.utime(path, (now - age, now - age))
 
     remove_stale_staging(directory)
@@ -407,8 +417,13 @@ def test_run_checks_until_stop_is_set_and_outlives_a_bad_check(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def scenario() -> None:
-        service = RefitService(store=None, lastfm=None, lastfm_fingerprint="x", catalogue=None,  # type: ignore[arg-type]
-                               snapshot_dir=tmp_path)
+        service = RefitService(
+            store=None,
+            lastfm=None,
+            lastfm_fingerprint="x",
+            catalogue=None,  # type: ignore[arg-type]
+            snapshot_dir=tmp_path,
+        )
         checks: list[float] = []
 
         async def refit_if_due(now: float | None = None) -> bool:

@@ -34,7 +34,6 @@ from db.models import likes, users, utcnow
 from db.store import Store
 from recommender.engine import Engine
 from recommender.snapshot import Snapshot, load_latest, snapshot_paths
-
 from tests.support import encore_command, encore_env
 
 from .conftest import RealData
@@ -50,7 +49,9 @@ STEADY_SECONDS = 0.5  # how long the extra fit threads must have been running be
 
 
 def run_encore(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    return subprocess.run(
+        [*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
 
 
 def start_encore(*args: str, env: dict[str, str]) -> subprocess.Popen:
@@ -94,8 +95,10 @@ def kill_during_fit(process: subprocess.Popen, snapshot_dir: Path, idle_threads:
     since: float | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"encore fit ended (status {process.returncode}) before its fit phase was seen: "
-                        f"{process.stderr.read().decode()[-2000:]}")
+            pytest.fail(
+                f"encore fit ended (status {process.returncode}) before its fit phase was seen: "
+                f"{process.stderr.read().decode()[-2000:]}"
+            )
         count = thread_count(process.pid) or 0
         now = time.monotonic()
         if count > idle_threads:
@@ -145,7 +148,11 @@ async def write_likes(url: str, data: RealData) -> list[tuple[int, int, str, Non
                 assert found is not None, name
                 assert await store.like(user, found.artist_id, guild_id=1)
         expected = [(row["user_id"], row["artist_id"], "discord", None) for row in rows]
-        expected += [(u, data.catalogue.lookup(n).artist_id, "discord", None) for u, names in NAMED_MEMBERS.items() for n in names]
+        expected += [
+            (u, data.catalogue.lookup(n).artist_id, "discord", None)
+            for u, names in NAMED_MEMBERS.items()
+            for n in names
+        ]
         assert await store.all_likes() == sorted(expected)
         return sorted(expected)
 
@@ -246,8 +253,10 @@ def test_sigkill_mid_refit_keeps_the_previous_snapshot_and_every_like(
     assert latest.meta["store_revision"] == revision
     assert latest.interactions.shape[0] == real_data.lastfm.shape[0] + members
 
-    print(f"killed {killed_after:.2f} s into `encore fit` at {threads} threads; caught the save on attempt {attempt}; "
-          f"the fresh fit said: {fresh.stdout.strip()}")
+    print(
+        f"killed {killed_after:.2f} s into `encore fit` at {threads} threads; caught the save on attempt {attempt}; "
+        f"the fresh fit said: {fresh.stdout.strip()}"
+    )
     recommended = run_encore("recommend", "--lastfm-user", "2", "-n", "3", env=env)
     assert recommended.returncode == 0, recommended.stderr
     numbered = [line for line in recommended.stdout.splitlines() if re.match(r"^\s*\d+\. ", line)]

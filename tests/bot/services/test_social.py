@@ -65,7 +65,9 @@ def test_blend_names_private_and_empty_members_or_leaves_them_out(served: Servic
     served.run(scenario)
 
 
-def test_compare_calibrates_alike_and_unlike_and_lists_shared_artists(served: Services, forbid_fitting: list[int]) -> None:
+def test_compare_calibrates_alike_and_unlike_and_lists_shared_artists(
+    served: Services, forbid_fitting: list[int]
+) -> None:
     async def scenario() -> None:
         async with served.library() as (service, _):
             social = SocialService(service.store, service)
@@ -101,7 +103,7 @@ def test_neighbours_ranks_public_members_of_the_server(served: Services, forbid_
             await like_all(service, 1, ART_POP)
             await like_all(service, 2, ("Radiohead", "Portishead", "Sigur Rós"))
             await like_all(service, 3, METAL)
-            await like_all(service, 4, ART_POP)            # identical taste, but private
+            await like_all(service, 4, ART_POP)  # identical taste, but private
             await service.store.set_privacy(4, "private")
             await like_all(service, 5, ART_POP, guild_id=999)  # another server
             found = await social.neighbours(1, GUILD)
@@ -124,7 +126,9 @@ def test_trending_counts_members_and_finds_the_risers(served: Services, forbid_f
             now = datetime.now(UTC) + timedelta(seconds=1)
             # Member 3's likes of Muse and Air were ten days ago: the week before.
             async with service.store.engine.begin() as conn:
-                await conn.execute(update(likes).where(likes.c.user_id == 3).values(created_at=now - timedelta(days=10)))
+                await conn.execute(
+                    update(likes).where(likes.c.user_id == 3).values(created_at=now - timedelta(days=10))
+                )
             trends = await social.trending(GUILD, 7, now=now)
             assert [(a.name, c) for a, c in trends.top] == [("Radiohead", 2), ("Muse", 1)]
             assert [(a.name, c, b) for a, c, b in trends.rising] == [("Radiohead", 2, 0)]

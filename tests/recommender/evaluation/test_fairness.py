@@ -51,9 +51,18 @@ def test_confidence_interval_is_student_t_over_runs() -> None:
 
 
 def test_regional_membership_reads_only_the_top_tags() -> None:
-    tags = {10: ["j-pop", "pop"], 11: ["rock", "german"], 12: ["rock", "indie", "alternative", "british", "90s", "german"], 13: []}
-    membership = regional_membership(np.array([10, 11, 12, 13]), lambda a: tags[a],
-                                     {"japanese": frozenset({"j-pop"}), "german": frozenset({"german"})}, n_tags=5)
+    tags = {
+        10: ["j-pop", "pop"],
+        11: ["rock", "german"],
+        12: ["rock", "indie", "alternative", "british", "90s", "german"],
+        13: [],
+    }
+    membership = regional_membership(
+        np.array([10, 11, 12, 13]),
+        lambda a: tags[a],
+        {"japanese": frozenset({"j-pop"}), "german": frozenset({"german"})},
+        n_tags=5,
+    )
     assert membership["japanese"].tolist() == [True, False, False, False]
     # artist 12's "german" is its sixth tag: not enough.
     assert membership["german"].tolist() == [False, True, False, False]

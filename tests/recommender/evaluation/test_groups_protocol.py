@@ -45,7 +45,9 @@ def test_truth_needs_two_members_and_half_the_group() -> None:
     # Four members (0, 1, 2, 4): half is two, so artist 1 (members 0 and 1) is in.
     assert p3.group_truth(plays, np.array([0, 1, 2, 4]), [np.empty(0, dtype=np.int64)] * 4).tolist() == [0, 1]
     # Everyone's likes come out, whoever liked them.
-    assert p3.group_truth(plays, members3, [np.array([0]), np.empty(0, np.int64), np.empty(0, np.int64)]).tolist() == [1]
+    assert p3.group_truth(plays, members3, [np.array([0]), np.empty(0, np.int64), np.empty(0, np.int64)]).tolist() == [
+        1
+    ]
     # No artist shared: empty truth (such groups are skipped by the draw).
     assert p3.group_truth(plays, np.array([2, 4]), none[:2]).size == 0
 
@@ -55,7 +57,9 @@ def test_truth_needs_two_members_and_half_the_group() -> None:
 
 def test_friendship_matrix_is_symmetric_binary_and_drops_strangers() -> None:
     interactions = Interactions(
-        user_keys=np.array(["lastfm:2", "lastfm:5", "lastfm:9"]), artist_ids=np.array([1, 2]), plays=sp.csr_matrix((3, 2))
+        user_keys=np.array(["lastfm:2", "lastfm:5", "lastfm:9"]),
+        artist_ids=np.array([1, 2]),
+        plays=sp.csr_matrix((3, 2)),
     )
     # 2-5 listed both ways, 5-9 one way, 9-77 has a user without plays, 2-2 is a self-loop.
     friends = p3.friendship_matrix(interactions, [2, 5, 5, 9, 2], [5, 2, 9, 77, 2])
@@ -186,7 +190,14 @@ def test_real_run_json_shape(real_results: dict) -> None:
     assert results["protocol"] == "groups" and results["seeds"] == [0] and results["k"] == 10
     assert results["groups_drawn"] == {"2": [10], "3": [10], "4": [10], "5": [10]}
     assert set(results["models"]) == set(p3.MODEL_NAMES)
-    assert {"encore-blend", "most-popular", "merged-lists", "blend-average", "blend-least-misery", "blend-borda"} <= set(results["models"])
+    assert {
+        "encore-blend",
+        "most-popular",
+        "merged-lists",
+        "blend-average",
+        "blend-least-misery",
+        "blend-borda",
+    } <= set(results["models"])
     for name, metrics in results["models"].items():
         assert set(metrics) == {"ndcg@10", "precision@10", "recall@10", "map@10", "groups"}
         assert metrics["groups"] == 40

@@ -83,9 +83,7 @@ def test_no_user_with_truth_gives_zeros() -> None:
 
 def test_sparse_truth_matches_lists() -> None:
     recommended = np.array([TOP10[:10], TOP10[::-1]])
-    truth = sp.csr_matrix(
-        (np.ones(3, dtype=np.float32), ([0, 0, 1], [100, 105, 101])), shape=(2, 120)
-    )
+    truth = sp.csr_matrix((np.ones(3, dtype=np.float32), ([0, 0, 1], [100, 105, 101])), shape=(2, 120))
     as_lists = [np.array([100, 105]), np.array([101])]
     assert ranking_metrics(recommended, truth, 10) == pytest.approx(ranking_metrics(recommended, as_lists, 10))
     # User 1's only hit (101) is at rank 9 of the reversed list.

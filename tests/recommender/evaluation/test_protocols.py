@@ -9,8 +9,8 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.evaluation.protocols import (
-    K,
     P1_MODELS,
+    K,
     evaluate_p1,
     evaluate_p2,
     like_rows,

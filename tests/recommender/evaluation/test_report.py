@@ -8,8 +8,15 @@ import pytest
 
 from recommender.evaluation.report import ReportSettings, build_report, choose_penalty, write_report
 
-REDUCED = ReportSettings(seeds=(0,), models=("encore-als", "most-popular", "tutorial"), penalty=0.6, penalties=(0.0, 0.6),
-                         like_counts=(5,), p2_refit=False, show_progress=False)
+REDUCED = ReportSettings(
+    seeds=(0,),
+    models=("encore-als", "most-popular", "tutorial"),
+    penalty=0.6,
+    penalties=(0.0, 0.6),
+    like_counts=(5,),
+    p2_refit=False,
+    show_progress=False,
+)
 
 
 def test_choose_penalty_takes_the_most_long_tail_within_the_tolerance() -> None:
@@ -17,8 +24,20 @@ def test_choose_penalty_takes_the_most_long_tail_within_the_tolerance() -> None:
         {"penalty": 0.0, "ndcg@10": 0.30, "p2_ndcg@10": 0.50, "long_tail_share": 0.005, "outside_head_share": 0.5},
         {"penalty": 0.3, "ndcg@10": 0.30, "p2_ndcg@10": 0.49, "long_tail_share": 0.008, "outside_head_share": 0.7},
         {"penalty": 0.5, "ndcg@10": 0.29, "p2_ndcg@10": 0.48, "long_tail_share": 0.010, "outside_head_share": 0.6},
-        {"penalty": 0.7, "ndcg@10": 0.29, "p2_ndcg@10": 0.47, "long_tail_share": 0.030, "outside_head_share": 0.8},  # P2 below 95 %
-        {"penalty": 0.9, "ndcg@10": 0.20, "p2_ndcg@10": 0.49, "long_tail_share": 0.300, "outside_head_share": 0.9},  # P1 below 95 %
+        {
+            "penalty": 0.7,
+            "ndcg@10": 0.29,
+            "p2_ndcg@10": 0.47,
+            "long_tail_share": 0.030,
+            "outside_head_share": 0.8,
+        },  # P2 below 95 %
+        {
+            "penalty": 0.9,
+            "ndcg@10": 0.20,
+            "p2_ndcg@10": 0.49,
+            "long_tail_share": 0.300,
+            "outside_head_share": 0.9,
+        },  # P1 below 95 %
     ]
     assert choose_penalty(curve) == 0.5
     assert choose_penalty(curve, key="outside_head_share") == 0.3
@@ -45,8 +64,19 @@ def test_report_holds_every_section(reduced_reports) -> None:
     report = reduced_reports[0]
     assert set(report["p1"]) == {"encore-als", "most-popular", "tutorial", "encore-debiased"}
     encore = report["p1"]["encore-als"]
-    for key in ("precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "gini", "arp", "long_tail_share",
-                "outside_head_share", "top_fifth_artists", "rmse"):
+    for key in (
+        "precision@10",
+        "recall@10",
+        "ndcg@10",
+        "map@10",
+        "coverage",
+        "gini",
+        "arp",
+        "long_tail_share",
+        "outside_head_share",
+        "top_fifth_artists",
+        "rmse",
+    ):
         assert key in encore["mean"], key
     assert "rmse" not in report["p1"]["most-popular"]["mean"]
     for grouping in ("activity", "mainstreaminess"):
@@ -79,8 +109,14 @@ def test_write_report_renders_markdown_json_and_small_pngs(reduced_reports, tmp_
             assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size < 150_000
     assert json.loads((tmp_path / "report.json").read_text()) == json.loads(json.dumps(reduced_reports[0]))
     markdown = (tmp_path / "report.md").read_text()
-    for heading in ("## Accuracy", "## RMSE", "## Beyond accuracy", "## Popularity debiasing", "## Fairness between users",
-                    "## Exposure of artists by region"):
+    for heading in (
+        "## Accuracy",
+        "## RMSE",
+        "## Beyond accuracy",
+        "## Popularity debiasing",
+        "## Fairness between users",
+        "## Exposure of artists by region",
+    ):
         assert heading in markdown
     assert "](trade_off.png)" in markdown
     assert "| long-tail share | outside head |" in markdown and "**Target** (issue 6)" in markdown

@@ -86,7 +86,11 @@ def test_user_vectors_solve_the_als_normal_equations(model: ALSRecommender, data
     confidences = model.weighting.transform(row).toarray()[0] * CONFIG.alpha
     Y = model.item_factors.astype(np.float64)
     # (c - 1) may be negative for a small confidence; the ALS step adds it as it is.
-    A = Y.T @ Y + CONFIG.regularization * np.eye(CONFIG.factors) + (Y.T * np.where(confidences > 0, confidences - 1, 0)) @ Y
+    A = (
+        Y.T @ Y
+        + CONFIG.regularization * np.eye(CONFIG.factors)
+        + (Y.T * np.where(confidences > 0, confidences - 1, 0)) @ Y
+    )
     b = Y.T @ confidences
     np.testing.assert_allclose(model.user_vectors(row)[0], np.linalg.solve(A, b), rtol=1e-4, atol=1e-6)
 
@@ -189,7 +193,9 @@ def test_persistence_round_trip_gives_identical_scores(model: ALSRecommender, da
     assert restored.config == model.config
     rows = sp.vstack([plays[:10], likes([0, 3], negative=[1])]).tocsr()
     np.testing.assert_array_equal(restored.score(rows), model.score(rows))
-    np.testing.assert_array_equal(restored.score(plays[:10], users=np.arange(10)), model.score(plays[:10], users=np.arange(10)))
+    np.testing.assert_array_equal(
+        restored.score(plays[:10], users=np.arange(10)), model.score(plays[:10], users=np.arange(10))
+    )
     np.testing.assert_array_equal(restored.similar_items(3, 5)[0], model.similar_items(3, 5)[0])
     np.testing.assert_array_equal(restored.contributions(rows[10:], 6)[1], model.contributions(rows[10:], 6)[1])
 

@@ -115,7 +115,9 @@ def test_bpr_scores_trained_users_and_restores(bpr: BPRRecommender) -> None:
     restored = BPRRecommender.restore(bpr.parameters(), bpr.arrays())
     assert restored.parameters() == {"factors": 8, "iterations": 30, "random_state": 0}
     np.testing.assert_array_equal(restored.score(plays[users], users=users), scores)
-    np.testing.assert_array_equal(restored.recommend(plays[users], 5, users=users)[0], bpr.recommend(plays[users], 5, users=users)[0])
+    np.testing.assert_array_equal(
+        restored.recommend(plays[users], 5, users=users)[0], bpr.recommend(plays[users], 5, users=users)[0]
+    )
 
 
 def test_no_similar_items_for_models_without_them(bpr: BPRRecommender) -> None:

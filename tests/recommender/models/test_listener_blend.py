@@ -17,13 +17,18 @@ from recommender.models.listener_blend import (
     zscores,
 )
 
-PLAYS = sp.csr_matrix(np.array([
-    [10, 0, 3, 0, 1, 0],
-    [0, 5, 5, 0, 0, 2],
-    [7, 0, 0, 4, 0, 0],
-    [1, 2, 0, 0, 9, 0],
-    [0, 0, 6, 3, 0, 8],
-], dtype=np.float32))
+PLAYS = sp.csr_matrix(
+    np.array(
+        [
+            [10, 0, 3, 0, 1, 0],
+            [0, 5, 5, 0, 0, 2],
+            [7, 0, 0, 4, 0, 0],
+            [1, 2, 0, 0, 9, 0],
+            [0, 0, 6, 3, 0, 8],
+        ],
+        dtype=np.float32,
+    )
+)
 SMALL = ListenerBlendConfig(als=ALSConfig(factors=3, regularization=0.1, iterations=5))
 
 

@@ -51,11 +51,15 @@ def interactions(data) -> Interactions:
 @pytest.fixture(scope="module")
 def catalogue(interactions: Interactions, data) -> ArtistCatalogue:
     _, _, item_cluster = data
-    artists = pd.DataFrame({
-        "artist_id": interactions.artist_ids,
-        "name": [f"Artist {column} of cluster {item_cluster[column]}" for column in range(N_ITEMS)],
-    })
-    listeners = dict(zip(interactions.artist_ids.tolist(), np.diff(interactions.plays.tocsc().indptr).tolist(), strict=True))
+    artists = pd.DataFrame(
+        {
+            "artist_id": interactions.artist_ids,
+            "name": [f"Artist {column} of cluster {item_cluster[column]}" for column in range(N_ITEMS)],
+        }
+    )
+    listeners = dict(
+        zip(interactions.artist_ids.tolist(), np.diff(interactions.plays.tocsc().indptr).tolist(), strict=True)
+    )
     return ArtistCatalogue(artists, listeners)
 
 
@@ -145,7 +149,9 @@ def test_snapshot_round_trip_serves_the_same_recommendations(
     before = Engine(model, interactions, catalogue).recommend_for_likes(liked, 5)
     engine = Engine(loaded, snapshot.interactions, catalogue)
     after = engine.recommend_for_likes(liked, 5)
-    assert [(r.artist.artist_id, r.score, r.because) for r in after] == [(r.artist.artist_id, r.score, r.because) for r in before]
+    assert [(r.artist.artist_id, r.score, r.because) for r in after] == [
+        (r.artist.artist_id, r.score, r.because) for r in before
+    ]
     assert len(after) == 5 and not {r.artist.artist_id for r in after} & set(liked)
     # Liking three artists of cluster 0 brings the rest of cluster 0 first.
     clusters = [item_cluster[interactions.artist_column(r.artist.artist_id)] for r in after]
@@ -180,7 +186,12 @@ def test_import_without_java_says_so(spark_als, tmp_path: Path) -> None:
     environment = os.environ | {"JAVA_HOME": str(tmp_path)}  # a JAVA_HOME with no bin/java in it
     result = subprocess.run(
         [sys.executable, "-c", "import recommender.models.spark_als"],
-        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode != 0
     assert "ImportError: Spark needs a Java runtime (17 or newer) and found none" in result.stderr
