@@ -17,8 +17,7 @@ from sqlalchemy import select
 from db.engine import create_engine
 from db.models import MEMBER_ARTIST_ID_BASE, memberships
 from db.store import Store
-
-from .helpers import seed_artists
+from tests.helpers.db import seed_artists
 
 T = TypeVar("T")
 
@@ -91,15 +90,15 @@ def test_200_concurrent_likes_and_unlikes_leave_exactly_the_expected_rows(
                 member, artist, op = schedule[index]
                 store = stores[index % len(stores)]  # consecutive calls hop between engines
                 if op == "like":
-                    returns[index] = await store.like(member, artist, guild_id=guild_of[member])
+                    returns[index] = await store.likes.like(member, artist, guild_id=guild_of[member])
                 else:
-                    returns[index] = await store.unlike(member, artist)
+                    returns[index] = await store.likes.unlike(member, artist)
 
         # No return_exceptions: a single "database is locked" fails the test.
         await asyncio.gather(*(chain(indices) for indices in chains.values()))
 
         assert returns == expected_returns
-        all_likes = await stores[1].all_likes()
+        all_likes = await stores[1].likes.all_likes()
         assert {(u, a) for u, a, _, _ in all_likes} == liked
         assert len(all_likes) == len(liked)
         assert all(source == "discord" for _, _, source, _ in all_likes)
@@ -120,11 +119,11 @@ def test_20_concurrent_adds_of_one_new_artist_give_one_id(database_url: str) -> 
     async def scenario(stores: list[Store]) -> None:
         await seed_artists(stores[0], 3)
         ids = await asyncio.gather(
-            *(stores[i % len(stores)].add_member_artist("Brand New", "brandnew") for i in range(20))
+            *(stores[i % len(stores)].artists.add_member_artist("Brand New", "brandnew") for i in range(20))
         )
         assert len(set(ids)) == 1
         assert ids[0] >= MEMBER_ARTIST_ID_BASE
-        assert [a.id for a in await stores[1].member_artists()] == [ids[0]]
+        assert [a.id for a in await stores[1].artists.member_artists()] == [ids[0]]
 
     run_with_stores(database_url, scenario)
 
@@ -135,14 +134,14 @@ def test_concurrent_adds_of_different_artists_get_distinct_ids(database_url: str
     async def scenario(stores: list[Store]) -> None:
         ids = await asyncio.gather(
             *(
-                stores[i % len(stores)].add_member_artist(name.title(), name)
+                stores[i % len(stores)].artists.add_member_artist(name.title(), name)
                 for i, name in enumerate(names * 2)  # each name twice, all at once
             )
         )
         by_name = dict(zip(names * 2, ids, strict=True))
         assert all(by_name[n] == i for n, i in zip(names * 2, ids, strict=True))
         assert sorted(by_name.values()) == list(range(MEMBER_ARTIST_ID_BASE, MEMBER_ARTIST_ID_BASE + len(names)))
-        members = await stores[0].member_artists()
+        members = await stores[0].artists.member_artists()
         assert {a.normalized_name: a.id for a in members} == by_name
 
     run_with_stores(database_url, scenario)

@@ -18,8 +18,7 @@ from db.engine import create_engine
 from db.migrations import current, head, upgrade
 from db.models import metadata
 from db.store import Store
-
-from .helpers import run_with_store, seed_artists
+from tests.helpers.db import run_with_store, seed_artists
 
 EXPECTED_TABLES = {
     "users",
@@ -64,7 +63,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str)
     assert current(empty_database_url) == "0001"
 
     async def read_back(store: Store) -> tuple[list[int], float | None]:
-        return [row.artist_id for row in await store.likes_of(1)], await store.server_popularity_penalty(9)
+        return [row.artist_id for row in await store.likes.likes_of(1)], await store.guilds.server_popularity_penalty(9)
 
     async def without_the_new_column(store: Store) -> None:
         await seed_artists(store, 2)
@@ -100,15 +99,15 @@ def test_upgrade_again_is_a_no_op(database_url: str) -> None:
     def liked(store: Store) -> Any:
         async def scenario() -> list[tuple[int, int, str, float | None]]:
             await seed_artists(store, 3)
-            await store.like(1, 2)
-            return await store.all_likes()
+            await store.likes.like(1, 2)
+            return await store.likes.all_likes()
 
         return scenario()
 
     before = run_with_store(database_url, liked)
     upgrade(database_url)
     assert current(database_url) == head()
-    assert run_with_store(database_url, lambda store: store.all_likes()) == before
+    assert run_with_store(database_url, lambda store: store.likes.all_likes()) == before
 
 
 def test_upgrade_from_inside_a_running_loop(empty_database_url: str) -> None:

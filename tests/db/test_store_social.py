@@ -9,8 +9,7 @@ from sqlalchemy import update
 
 from db.models import likes
 from db.store import Store
-
-from .helpers import run_with_store, seed_artists
+from tests.helpers.db import add_member, run_with_store, seed_artists
 
 GUILD, OTHER_GUILD = 500, 600
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -26,16 +25,16 @@ async def set_like_time(store: Store, user_id: int, artist_id: int, at: datetime
 def test_guild_member_ids_knows_memberships_and_likes_made_there(database_url: str) -> None:
     async def scenario(store: Store) -> None:
         await seed_artists(store, 3)
-        await store.ensure_user(1, GUILD)  # a membership without likes
-        await store.like(2, 1, guild_id=GUILD)  # a like made there
-        await store.like(3, 1, guild_id=OTHER_GUILD)
-        await store.like(4, 2)  # no server at all
-        await store.like(5, 3, guild_id=GUILD)
-        await store.set_privacy(5, "private")
-        assert await store.guild_member_ids(GUILD) == [1, 2]
-        assert await store.guild_member_ids(GUILD, public_only=False) == [1, 2, 5]
-        assert await store.guild_member_ids(OTHER_GUILD) == [3]
-        assert await store.guild_member_ids(999) == []
+        await add_member(store, 1, GUILD)  # a membership without likes
+        await store.likes.like(2, 1, guild_id=GUILD)  # a like made there
+        await store.likes.like(3, 1, guild_id=OTHER_GUILD)
+        await store.likes.like(4, 2)  # no server at all
+        await store.likes.like(5, 3, guild_id=GUILD)
+        await store.members.set_privacy(5, "private")
+        assert await store.guilds.guild_member_ids(GUILD) == [1, 2]
+        assert await store.guilds.guild_member_ids(GUILD, public_only=False) == [1, 2, 5]
+        assert await store.guilds.guild_member_ids(OTHER_GUILD) == [3]
+        assert await store.guilds.guild_member_ids(999) == []
 
     run_with_store(database_url, scenario)
 
@@ -43,12 +42,12 @@ def test_guild_member_ids_knows_memberships_and_likes_made_there(database_url: s
 def test_guild_member_ids_lists_a_member_once_and_forgets_the_forgotten(database_url: str) -> None:
     async def scenario(store: Store) -> None:
         await seed_artists(store, 2)
-        await store.like(7, 1, guild_id=GUILD)
-        await store.like(7, 2, guild_id=GUILD)
-        await store.like(8, 1, guild_id=GUILD)
-        assert await store.guild_member_ids(GUILD) == [7, 8]
-        await store.forget_user(8)
-        assert await store.guild_member_ids(GUILD) == [7]
+        await store.likes.like(7, 1, guild_id=GUILD)
+        await store.likes.like(7, 2, guild_id=GUILD)
+        await store.likes.like(8, 1, guild_id=GUILD)
+        assert await store.guilds.guild_member_ids(GUILD) == [7, 8]
+        await store.members.forget_user(8)
+        assert await store.guilds.guild_member_ids(GUILD) == [7]
 
     run_with_store(database_url, scenario)
 
@@ -66,20 +65,20 @@ def test_guild_like_counts_counts_members_in_the_window_of_that_server(database_
             (1, 3, 1, OTHER_GUILD),  # another server
             (4, 4, 1, GUILD),  # a private member
         ]:
-            await store.like(user, artist, guild_id=guild)
+            await store.likes.like(user, artist, guild_id=guild)
             await set_like_time(store, user, artist, NOW - timedelta(days=days_ago))
-        await store.like(5, 4)  # no server: never counted
-        await store.set_privacy(4, "private")
+        await store.likes.like(5, 4)  # no server: never counted
+        await store.members.set_privacy(4, "private")
         week = timedelta(days=7)
-        assert await store.guild_like_counts(GUILD, NOW - week, NOW) == {1: 3, 2: 1}
-        assert await store.guild_like_counts(GUILD, NOW - 2 * week, NOW - week) == {2: 2}
-        assert await store.guild_like_counts(GUILD, NOW - week, NOW, public_only=False) == {1: 3, 2: 1, 4: 1}
-        assert await store.guild_like_counts(OTHER_GUILD, NOW - week, NOW) == {3: 1}
+        assert await store.guilds.guild_like_counts(GUILD, NOW - week, NOW) == {1: 3, 2: 1}
+        assert await store.guilds.guild_like_counts(GUILD, NOW - 2 * week, NOW - week) == {2: 2}
+        assert await store.guilds.guild_like_counts(GUILD, NOW - week, NOW, public_only=False) == {1: 3, 2: 1, 4: 1}
+        assert await store.guilds.guild_like_counts(OTHER_GUILD, NOW - week, NOW) == {3: 1}
         # The window is half-open and any time zone means the same instant.
         east = timezone(timedelta(hours=5))
         exactly = NOW - timedelta(days=1)
-        assert await store.guild_like_counts(GUILD, exactly.astimezone(east), NOW) == {1: 1}
-        assert await store.guild_like_counts(GUILD, NOW - week, exactly) == {1: 2, 2: 1}
+        assert await store.guilds.guild_like_counts(GUILD, exactly.astimezone(east), NOW) == {1: 1}
+        assert await store.guilds.guild_like_counts(GUILD, NOW - week, exactly) == {1: 2, 2: 1}
 
     run_with_store(database_url, scenario)
 
@@ -87,6 +86,6 @@ def test_guild_like_counts_counts_members_in_the_window_of_that_server(database_
 def test_guild_like_counts_wants_aware_times(database_url: str) -> None:
     async def scenario(store: Store) -> None:
         with pytest.raises(ValueError):
-            await store.guild_like_counts(GUILD, datetime(2026, 1, 1), datetime(2026, 2, 1))
+            await store.guilds.guild_like_counts(GUILD, datetime(2026, 1, 1), datetime(2026, 2, 1))
 
     run_with_store(database_url, scenario)

@@ -1,0 +1,281 @@
+"""`Likes`: members' likes and not-interested marks, and the taste the recommender reads from them."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Integer, delete, literal_column, null, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.database import (
+    CHUNK,
+    Database,
+    UnknownArtistError,
+    bump_revision,
+    check_choice,
+    optional_snowflake,
+    run,
+    snowflake,
+    unique_snowflakes,
+)
+from db.models import LIKE_SOURCES, artists, likes, not_interested, users, utcnow
+from db.rows import LikeRow, LikeSource, Taste
+
+_NO_TASTE = Taste((), (), ())
+# The kinds of row in the one query behind `tastes_of`.
+_LIKED, _MARKED = 0, 1
+
+
+def _taste_key(user_id: int) -> tuple[str, int]:
+    return ("taste", user_id)
+
+
+class Likes:
+    """What members like and asked not to be recommended; tastes are cached (see db.read_cache)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def like(
+        self,
+        user_id: int,
+        artist_id: int,
+        guild_id: int | None = None,
+        source: LikeSource = "discord",
+        weight: float | None = None,
+    ) -> bool:
+        """Record that the member likes the artist; True if the like is new.
+
+        Records the member (and server) if needed and clears a not-interested mark on the same
+        artist. Repeating a like changes nothing, not even its weight or time.
+        Raises `UnknownArtistError` for an artist id the store lacks.
+        """
+        user_id = snowflake(user_id)
+        guild_id = optional_snowflake(guild_id)
+        check_choice(source, LIKE_SOURCES, "like source")
+        async with self._db.write() as conn:
+            await _require_artist(conn, artist_id)
+            changed = await self._db.ensure_member(conn, user_id, guild_id)
+            inserted = await run(
+                conn,
+                self._db.insert(likes)
+                .values(
+                    user_id=user_id,
+                    artist_id=artist_id,
+                    guild_id=guild_id,
+                    source=source,
+                    weight=weight,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(),
+            )
+            cleared = await run(
+                conn,
+                delete(not_interested).where(
+                    not_interested.c.user_id == user_id, not_interested.c.artist_id == artist_id
+                ),
+            )
+            if changed or inserted.rowcount or cleared.rowcount:
+                await bump_revision(conn)
+        return inserted.rowcount > 0
+
+    async def import_likes(
+        self,
+        rows: Iterable[tuple[int, int]],
+        source: LikeSource = "discord",
+        weights: Iterable[float | None] | None = None,
+    ) -> int:
+        """Bulk form of `like` for (user_id, artist_id) pairs: one transaction, batched inserts.
+
+        For imports (a migration, a benchmark); existing likes are kept as they are. Unknown artist
+        ids raise `UnknownArtistError` and nothing is written. Returns how many likes were new.
+        """
+        check_choice(source, LIKE_SOURCES, "like source")
+        pairs = [(snowflake(u), operator.index(a)) for u, a in rows]
+        weight_list = list(weights) if weights is not None else [None] * len(pairs)
+        if len(weight_list) != len(pairs):
+            raise ValueError("weights must match rows one to one")
+        if not pairs:
+            return 0
+        now = utcnow()
+        async with self._db.write() as conn:
+            wanted = {a for _, a in pairs}
+            known = set(await conn.scalars(select(artists.c.id).where(artists.c.id.in_(wanted))))
+            if wanted - known:
+                raise UnknownArtistError(min(wanted - known))
+            user_ids = sorted({u for u, _ in pairs})
+            for start in range(0, len(user_ids), CHUNK):
+                await conn.execute(
+                    self._db.insert(users).on_conflict_do_nothing(),
+                    [{"id": u, "created_at": now} for u in user_ids[start : start + CHUNK]],
+                )
+            statement = self._db.insert(likes).on_conflict_do_nothing().returning(likes.c.user_id)
+            params = [
+                {"user_id": u, "artist_id": a, "guild_id": None, "source": source, "weight": w, "created_at": now}
+                for (u, a), w in zip(pairs, weight_list)
+            ]
+            added = 0
+            for start in range(0, len(params), CHUNK):
+                added += len((await conn.execute(statement, params[start : start + CHUNK])).all())
+            if added:
+                await bump_revision(conn)
+        return added
+
+    async def unlike(self, user_id: int, artist_id: int) -> bool:
+        """Remove the member's like of the artist; True if there was one."""
+        user_id = snowflake(user_id)
+        async with self._db.write() as conn:
+            result = await run(
+                conn,
+                delete(likes).where(likes.c.user_id == user_id, likes.c.artist_id == artist_id),
+            )
+            if result.rowcount:
+                await bump_revision(conn)
+        return result.rowcount > 0
+
+    async def likes_of(self, user_id: int) -> list[LikeRow]:
+        """The member's likes with artist names, newest first."""
+        query = (
+            select(
+                likes.c.artist_id,
+                artists.c.name,
+                likes.c.source,
+                likes.c.weight,
+                likes.c.created_at,
+                likes.c.guild_id,
+            )
+            .join(artists, artists.c.id == likes.c.artist_id)
+            .where(likes.c.user_id == snowflake(user_id))
+            .order_by(likes.c.created_at.desc(), likes.c.artist_id.desc())
+        )
+        async with self._db.connect() as conn:
+            result = await conn.execute(query)
+            return [LikeRow(*row) for row in result]
+
+    async def all_likes(self) -> list[tuple[int, int, str, float | None]]:
+        """Every like as ``(user_id, artist_id, source, weight)``, ordered by user then artist."""
+        query = select(likes.c.user_id, likes.c.artist_id, likes.c.source, likes.c.weight).order_by(
+            likes.c.user_id, likes.c.artist_id
+        )
+        async with self._db.connect() as conn:
+            result = await conn.execute(query)
+            return [tuple(row) for row in result]
+
+    async def mark_not_interested(self, user_id: int, artist_id: int) -> bool:
+        """Ask not to be recommended the artist; True if the mark is new. Likes are left alone."""
+        user_id = snowflake(user_id)
+        async with self._db.write() as conn:
+            await _require_artist(conn, artist_id)
+            changed = await self._db.ensure_member(conn, user_id, None)
+            inserted = await run(
+                conn,
+                self._db.insert(not_interested)
+                .values(user_id=user_id, artist_id=artist_id, created_at=utcnow())
+                .on_conflict_do_nothing(),
+            )
+            if changed or inserted.rowcount:
+                await bump_revision(conn)
+        return inserted.rowcount > 0
+
+    async def taste_of(self, user_id: int) -> Taste:
+        """The member's likes (with imported play counts) and marks: the recommendation hot path,
+        answered from memory when nothing was written since (see db.read_cache)."""
+        user_id = snowflake(user_id)
+        await self._db.check_cache()
+        cached = self._db.cache.get(_taste_key(user_id))
+        if cached is not None:
+            return cached
+        generation = self._db.cache.generation
+        async with self._db.connect() as conn:
+            liked = (
+                await conn.execute(
+                    select(likes.c.artist_id, likes.c.weight)
+                    .where(likes.c.user_id == user_id)
+                    .order_by(likes.c.artist_id)
+                )
+            ).all()
+            marked = await conn.scalars(
+                select(not_interested.c.artist_id)
+                .where(not_interested.c.user_id == user_id)
+                .order_by(not_interested.c.artist_id)
+            )
+            taste = Taste(
+                liked=tuple(row.artist_id for row in liked),
+                plays=tuple(row.weight for row in liked),
+                not_interested=tuple(marked),
+            )
+        self._db.cache.put(_taste_key(user_id), taste, generation)
+        return taste
+
+    async def tastes_of(self, user_ids: Iterable[int]) -> dict[int, Taste]:
+        """`taste_of` for many members: cached ones from memory, the rest in one query.
+
+        Every requested member is in the answer (an empty taste for one the store does not know).
+        """
+        wanted = unique_snowflakes(user_ids)
+        await self._db.check_cache()
+        tastes: dict[int, Taste] = {}
+        missing = []
+        for user_id in wanted:
+            cached = self._db.cache.get(_taste_key(user_id))
+            if cached is None:
+                missing.append(user_id)
+            else:
+                tastes[user_id] = cached
+        if not missing:
+            return tastes
+        generation = self._db.cache.generation
+        async with self._db.connect() as conn:
+            # Two parameters per member (likes and marks): half a chunk keeps the statement's size.
+            step = CHUNK // 2
+            for start in range(0, len(missing), step):
+                chunk = missing[start : start + step]
+                read = _read_tastes(await conn.execute(_tastes_query(chunk)))
+                for user_id in chunk:
+                    taste = read.get(user_id, _NO_TASTE)
+                    tastes[user_id] = taste
+                    self._db.cache.put(_taste_key(user_id), taste, generation)
+        return tastes
+
+
+def _tastes_query(user_ids: list[int]) -> Any:
+    """Likes and marks of these members in one statement, ordered as `taste_of` orders them."""
+    liked = select(
+        likes.c.user_id.label("user_id"),
+        literal_column(str(_LIKED), Integer).label("kind"),
+        likes.c.artist_id.label("artist_id"),
+        likes.c.weight.label("weight"),
+    ).where(likes.c.user_id.in_(user_ids))
+    marked = select(
+        not_interested.c.user_id.label("user_id"),
+        literal_column(str(_MARKED), Integer).label("kind"),
+        not_interested.c.artist_id.label("artist_id"),
+        null().label("weight"),
+    ).where(not_interested.c.user_id.in_(user_ids))
+    both = union_all(liked, marked).subquery()
+    return select(both.c.user_id, both.c.kind, both.c.artist_id, both.c.weight).order_by(
+        both.c.user_id, both.c.kind, both.c.artist_id
+    )
+
+
+def _read_tastes(rows: Iterable[Any]) -> dict[int, Taste]:
+    parts: dict[int, tuple[list[int], list[float | None], list[int]]] = {}
+    for user_id, kind, artist_id, weight in rows:
+        liked, plays, marked = parts.setdefault(int(user_id), ([], [], []))
+        if kind == _LIKED:
+            liked.append(int(artist_id))
+            plays.append(weight)
+        else:
+            marked.append(int(artist_id))
+    return {
+        user_id: Taste(liked=tuple(liked), plays=tuple(plays), not_interested=tuple(marked))
+        for user_id, (liked, plays, marked) in parts.items()
+    }
+
+
+async def _require_artist(conn: AsyncConnection, artist_id: int) -> None:
+    found = await conn.scalar(select(artists.c.id).where(artists.c.id == artist_id))
+    if found is None:
+        raise UnknownArtistError(artist_id)
