@@ -25,15 +25,13 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bot.emulator import DiscordEmulator  # noqa: E402
-from bot.services.startup import open_store  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from recommender.catalogue import ArtistCatalogue  # noqa: E402
-from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
+from bot.services.startup import open_store
+from bot.settings import Settings
+from discord_emulator import DiscordEmulator
+from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import load_hetrec, resolve_data_dir
 
 TOKEN = "benchmark-token"
 
@@ -73,7 +71,7 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
         for i in rng.choice(len(artists), size=5, replace=False, p=weights / weights.sum())
     ]
     store = await open_store(settings.database_url, catalogue)
-    await store.import_likes(pairs)
+    await store.likes.import_likes(pairs)
     await store.close()
 
     env = os.environ | {

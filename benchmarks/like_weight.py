@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
-from recommender.engine import LIKE_PLAYS  # noqa: E402
-from recommender.evaluation.protocols import evaluate_p2  # noqa: E402
-from recommender.training import lastfm_interactions  # noqa: E402
+from recommender.datasets import load_hetrec, resolve_data_dir
+from recommender.engine import LIKE_PLAYS
+from recommender.evaluation.protocols import evaluate_p2
+from recommender.training import lastfm_interactions
 
 
 def main() -> None:

@@ -28,17 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from recommender.catalogue import ArtistCatalogue  # noqa: E402
-from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts  # noqa: E402
-from recommender.engine import LIKE_PLAYS, PRUNED_FROM_ARTISTS, Engine  # noqa: E402
+from recommender.catalogue import ArtistCatalogue
+from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts
+from recommender.engine import LIKE_PLAYS, PRUNED_FROM_ARTISTS, Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale_360k import draw_distinct, member_likes  # noqa: E402
+from scale_360k import draw_distinct, member_likes
 
 DENSE = 10**12  # pruned_from_artists that no catalogue reaches: the dense path
 

@@ -1,7 +1,7 @@
 """A full refit from the database to the swapped-in snapshot: Last.fm plus synthetic members.
 
 10,000 members with 20 likes each (artists drawn by popularity, as real members would name them) go
-into a real SQLite file through the store; then RefitService.refit() runs several times and each run's
+into a real SQLite file through the store; then the model service's refit() runs several times and each run's
 read / build / fit / save / swap split is recorded. Medians go to benchmarks/results/refit.json.
 
     python benchmarks/refit.py [--members 10000] [--likes 20] [--runs 5]
@@ -19,16 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bot.services.refit import RefitService  # noqa: E402
-from bot.services.startup import open_store  # noqa: E402
-from db.engine import default_sqlite_url  # noqa: E402
-from recommender.catalogue import ArtistCatalogue  # noqa: E402
-from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
-from recommender.training import lastfm_interactions  # noqa: E402
+from bot.app import build_app
+from bot.settings import Settings
+from db.engine import default_sqlite_url
+from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import resolve_data_dir
+from recommender.training import LastFmData
 
 FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
 
@@ -47,17 +45,15 @@ def synthetic_likes(catalogue: ArtistCatalogue, members: int, per_member: int, s
 
 
 async def measure(members: int, per_member: int, runs: int, workdir: Path) -> dict:
-    dataset = load_hetrec(resolve_data_dir(None, download=False))
-    catalogue = ArtistCatalogue.from_dataset(dataset)
-    url = default_sqlite_url(workdir)
-    store = await open_store(url, catalogue)
+    data = LastFmData.load(resolve_data_dir(None, download=False))
+    catalogue = data.catalogue
+    settings = Settings(home=workdir, lastfm_dir=None, database_url=default_sqlite_url(workdir))
+    app = await build_app(settings, data=data, start=False)
+    store, service = app.store, app.models
     try:
         started = time.perf_counter()
-        added = await store.import_likes(synthetic_likes(catalogue, members, per_member))
+        added = await store.likes.import_likes(synthetic_likes(catalogue, members, per_member))
         insert_seconds = time.perf_counter() - started
-        service = RefitService(
-            store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, workdir / "snapshots"
-        )
         timings = []
         for _ in range(runs + 1):
             result = await service.refit()
@@ -65,13 +61,13 @@ async def measure(members: int, per_member: int, runs: int, workdir: Path) -> di
             timings.append(result.as_dict())
         meta = service.state.snapshot.meta
     finally:
-        await store.close()
+        await app.close()
     # The first refit starts cold (nothing served yet); the periodic ones after it start warm.
     warm = timings[1:]
     medians = {part: statistics.median(t[part] for t in warm) for part in warm[0]}
     return {
         "benchmark": "refit",
-        "what": "RefitService.refit(): read likes from SQLite, merge with Last.fm, fit ALS, save and swap the snapshot",
+        "what": "ModelService.refit(): read likes from SQLite, merge with Last.fm, fit ALS, save and swap the snapshot",
         "members": members,
         "likes_per_member": per_member,
         "member_likes": added,

@@ -33,21 +33,19 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+import pandas as pd
+from implicit.cpu.als import AlternatingLeastSquares
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from implicit.cpu.als import AlternatingLeastSquares  # noqa: E402
-
-from recommender.catalogue import ArtistCatalogue  # noqa: E402
-from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts  # noqa: E402
-from recommender.engine import LIKE_PLAYS, Engine  # noqa: E402
-from recommender.merge import MemberPlays, merge_members  # noqa: E402
-from recommender.models.als import ALSConfig, ALSRecommender  # noqa: E402
-from recommender.ranking import top_n  # noqa: E402
-from recommender.snapshot import load_snapshot, save_snapshot  # noqa: E402
-from recommender.synthetic import artist_name, generate  # noqa: E402
-from recommender.weighting import Weighting  # noqa: E402
+from recommender.catalogue import ArtistCatalogue
+from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts
+from recommender.engine import LIKE_PLAYS, Engine
+from recommender.merge import MemberPlays, merge_members
+from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.ranking import top_n
+from recommender.snapshot import load_snapshot, save_snapshot
+from recommender.synthetic import artist_name, generate
+from recommender.weighting import Weighting
 
 FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
 FIRST_NEW_ARTIST_ID = 50_000_000  # artists only members know

@@ -19,29 +19,24 @@ Usage: python benchmarks/social.py [--data-dir DIR] [--calls 500] [--runs 3] [--
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from bot.render.taste_card import render_taste_card  # noqa: E402
-from bot.services.refit import RefitService  # noqa: E402
-from bot.services.social import SocialService  # noqa: E402
-from bot.services.startup import open_store  # noqa: E402
-from recommender.catalogue import ArtistCatalogue  # noqa: E402
-from recommender.datasets import ENV_VAR, load_hetrec, resolve_data_dir  # noqa: E402
-from recommender.training import lastfm_interactions  # noqa: E402
+from bot.app import build_app
+from bot.render.taste_card import render_taste_card
+from bot.settings import Settings
+from recommender.datasets import ENV_VAR, resolve_data_dir
+from recommender.training import LastFmData
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "social.json"
@@ -77,15 +72,14 @@ async def timed(calls: int, make_call) -> list[float]:
 
 
 async def bench(args: argparse.Namespace) -> dict:
-    dataset = load_hetrec(_data_dir(args.data_dir))
-    catalogue = ArtistCatalogue.from_dataset(dataset)
+    data = LastFmData.load(_data_dir(args.data_dir))
+    catalogue = data.catalogue
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="encore-bench-social-") as tmp:
-        store = await open_store(f"sqlite+aiosqlite:///{tmp}/encore.sqlite3", catalogue)
+        settings = Settings(home=Path(tmp), lastfm_dir=None, database_url=f"sqlite+aiosqlite:///{tmp}/encore.sqlite3")
+        app = await build_app(settings, data=data, start=False)
+        store, models = app.store, app.models
         try:
-            models = RefitService(
-                store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, Path(tmp) / "snapshots"
-            )
             started = time.perf_counter()
             await models.start()  # fits the default model: no snapshot yet
             fit_s = time.perf_counter() - started
@@ -93,8 +87,8 @@ async def bench(args: argparse.Namespace) -> dict:
             members = [FIRST_MEMBER + i for i in range(args.members)]
             for member in members:
                 for artist_id in rng.sample(popular, rng.randint(5, 20)):
-                    await store.like(member, artist_id, guild_id=GUILD)
-            social = SocialService(store, models)
+                    await store.likes.like(member, artist_id, guild_id=GUILD)
+            social = app.social
             started = time.perf_counter()
             await social.calibration()
             calibration_s = time.perf_counter() - started
@@ -110,7 +104,7 @@ async def bench(args: argparse.Namespace) -> dict:
                 a, b = pairs[i]
 
                 async def call():
-                    store._cache.invalidate()  # noqa: SLF001  (the benchmark wants cold reads)
+                    store._db.cache.invalidate()  # noqa: SLF001  (the benchmark wants cold reads)
                     if social._cache is not None:  # noqa: SLF001
                         social._cache.vectors.clear()  # noqa: SLF001
                     return await social.compare(a, b)
@@ -145,7 +139,7 @@ async def bench(args: argparse.Namespace) -> dict:
                     await timed(min(20, calls), make)  # warm up
                     runs[name].append(percentiles(await timed(calls, make)))
         finally:
-            await store.close()
+            await app.close()
     results = {}
     for name, measured in runs.items():
         results[name] = {
@@ -190,7 +184,8 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for name, result in report["results"].items():
         print(
-            f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   (median of {len(result['runs'])} runs)"
+            f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms"
+            f"   (median of {len(result['runs'])} runs)"
         )
     print(
         f"target p99 <= {TARGET_P99_MS:.0f} ms for the text answers: {'met' if report['meets_target'] else 'NOT met'}"

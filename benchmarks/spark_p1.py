@@ -19,24 +19,22 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+import pyspark
+import scipy.sparse as sp
+from implicit.evaluation import train_test_split
 
-import numpy as np  # noqa: E402
-import pyspark  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
-from implicit.evaluation import train_test_split  # noqa: E402
-
-from recommender.datasets import load_hetrec, resolve_data_dir  # noqa: E402
-from recommender.evaluation.protocols import evaluate_p1  # noqa: E402
-from recommender.models.als import ALSConfig  # noqa: E402
-from recommender.models.spark_als import (  # noqa: E402
+from recommender.datasets import load_hetrec, resolve_data_dir
+from recommender.evaluation.protocols import evaluate_p1
+from recommender.models.als import ALSConfig
+from recommender.models.spark_als import (
     SparkALSParameters,
     SparkSettings,
     java_executable,
     spark_session,
 )
-from recommender.training import lastfm_interactions  # noqa: E402
-from recommender.weighting import Weighting  # noqa: E402
+from recommender.training import lastfm_interactions
+from recommender.weighting import Weighting
 
 SPARK, IMPLICIT = "encore-spark", "encore-als"
 
@@ -100,7 +98,8 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     mean, fit = result["mean_ndcg@10"], result["median_fit_seconds"]
     print(
-        f"NDCG@10 over seeds {' '.join(map(str, args.seeds))}: {SPARK} {mean[SPARK]:.4f}, {IMPLICIT} {mean[IMPLICIT]:.4f} "
+        f"NDCG@10 over seeds {' '.join(map(str, args.seeds))}: "
+        f"{SPARK} {mean[SPARK]:.4f}, {IMPLICIT} {mean[IMPLICIT]:.4f} "
         f"(ratio {result['spark_over_implicit']:.3f})"
     )
     print(

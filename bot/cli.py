@@ -11,8 +11,8 @@ from typing import NoReturn
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit is slower (and warns) with threaded BLAS
 
-from bot import cli_actions as actions  # noqa: E402  (after the BLAS setting)
-from bot.settings import SettingsError  # noqa: E402
+from bot import cli_actions as actions
+from bot.settings import SettingsError
 
 EXAMPLES = """\
 examples:
@@ -207,7 +207,8 @@ def _check_shards(parser: Parser, args: argparse.Namespace) -> None:
         parser.error("--shards and --shard-count go together")
     if args.shards is not None and args.shards[-1] >= args.shard_count:
         parser.error(
-            f"shard ids run from 0 to {args.shard_count - 1} with --shard-count {args.shard_count} (got {args.shards[-1]})"
+            f"shard ids run from 0 to {args.shard_count - 1} with --shard-count {args.shard_count}"
+            f" (got {args.shards[-1]})"
         )
 
 

@@ -10,8 +10,9 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.errors import UserError
 from bot.services.container import Services
-from bot.utils import NO_MENTIONS, reply_error
+from bot.utils import NEEDS_MANAGE_SERVER, NO_MENTIONS, reply_error, reply_user_error
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,12 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: discord.app_commands.AppCommandError
     ) -> None:
+        cause = error.original if isinstance(error, discord.app_commands.CommandInvokeError) else error
+        if isinstance(cause, UserError):
+            await reply_user_error(interaction, cause)
+            return
         if isinstance(error, discord.app_commands.MissingPermissions):
-            await reply_error(interaction, "you need the Manage Server permission for that.")
+            await reply_error(interaction, NEEDS_MANAGE_SERVER)
             return
         if isinstance(error, discord.app_commands.CheckFailure):
             await reply_error(interaction, "you cannot use that command here.")

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.app import build_app
 from bot.client import EncoreBot, point_at
-from bot.emulator import DiscordEmulator
-from bot.services.container import build_services
 from bot.settings import Settings
+from discord_emulator import DiscordEmulator
 
 DEMO_TOKEN = "encore-demo-token"
 MEMBERS = {
@@ -58,9 +58,7 @@ def render(message: dict[str, Any]) -> str:
 
 def _plain(text: str) -> str:
     text = LINK.sub(r"\1", text)
-    text = TIMESTAMP.sub(
-        lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC"), text
-    )
+    text = TIMESTAMP.sub(lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC"), text)
     text = text.replace("**", "").replace("`", "")
     return re.sub(r"\\([\\*_~`|>\[\]()#@-])", r"\1", text)
 
@@ -103,7 +101,7 @@ class Demo:
         members["you"] = emulator.add_member(guild, "you", manage_guild=True)
         self.say("Starting the local Discord emulator and the Encore bot (fitting the model takes a few seconds)…")
         point_at(emulator.api_base, emulator.gateway_url)
-        bot = EncoreBot(await build_services(settings))
+        bot = EncoreBot(await build_app(settings))
         runner = asyncio.create_task(bot.start(DEMO_TOKEN))
         try:
             await asyncio.wait_for(bot.wait_until_ready(), timeout=120)

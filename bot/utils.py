@@ -1,10 +1,10 @@
-"""Small helpers the cogs share: safe text, artist links, ephemeral error replies."""
+"""Small helpers the cogs share: safe text, artist links, shared reply texts, ephemeral error replies."""
 
 from __future__ import annotations
 
 import discord
 
-from bot.services.library import LibraryError, NoMatch
+from bot.errors import UserError
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.engine import join_names  # noqa: F401  (the cogs import it from here)
 from recommender.text import clean_user_text
@@ -15,6 +15,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
 CHOICE_LIMIT = 100
+#: Said when a command needs the Manage Server permission (a server may have overridden its defaults).
+NEEDS_MANAGE_SERVER = "you need the Manage Server permission for that."
 
 
 def safe(text: str, limit: int = 100) -> str:
@@ -33,6 +35,11 @@ def link(artist: Artist) -> str:
     """The artist's name as a link to their Last.fm page (names in brackets are escaped)."""
     url = artist.url.replace(")", "%29").replace(" ", "%20")
     return f"[{safe(artist.name)}]({url})"
+
+
+def liked_text(new: bool, artist_text: str) -> str:
+    """The answer to a like, `artist_text` already safe (a link, or an escaped name)."""
+    return f"{'Noted: you like' if new else 'You already like'} {artist_text}."
 
 
 def choice_name(text: str) -> str:
@@ -73,15 +80,9 @@ def artist_choices(catalogue: ArtistCatalogue, current: str, limit: int = 25) ->
     ]
 
 
-async def reply_library_error(interaction: discord.Interaction, error: LibraryError) -> None:
-    """A failed request about artists, told to the member: an unknown name comes with the nearest ones."""
-    if isinstance(error, NoMatch):
-        names = join_names([safe(a.name) for a in error.suggestions[:3]])
-        await reply_error(
-            interaction, f"no artist called “{safe(error.query)}”." + (f" Did you mean {names}?" if names else "")
-        )
-    else:
-        await reply_error(interaction, str(error))
+async def reply_user_error(interaction: discord.Interaction, error: UserError) -> None:
+    """A request Encore cannot do, told to the member who made it alone (a follow-up if already answered)."""
+    await reply_error(interaction, error.reply_text(safe))
 
 
 class OwnedView(discord.ui.View):
@@ -98,3 +99,10 @@ class OwnedView(discord.ui.View):
             await reply_error(interaction, self.refusal)
             return False
         return True
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+        """A button or menu whose request cannot be done says so as a command would; anything else is a bug."""
+        if isinstance(error, UserError):
+            await reply_user_error(interaction, error)
+            return
+        await super().on_error(interaction, error, item)

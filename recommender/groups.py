@@ -181,7 +181,7 @@ def merge_round_robin(lists: Sequence[np.ndarray], n: int) -> np.ndarray:
     """First of each list in turn, then the second of each, ..., skipping repeats, until `n`."""
     merged: list[int] = []
     seen: set[int] = set()
-    longest = max((len(l) for l in lists), default=0)
+    longest = max((len(ranked) for ranked in lists), default=0)
     for position in range(longest):
         for ranked in lists:
             if position < len(ranked):

@@ -1,72 +1,38 @@
-"""Fitting a model on the Last.fm data and publishing it as a snapshot.
+"""The one way a model is fitted for serving: Last.fm plus members' likes, fitted, saved as a snapshot.
 
-A trainer turns a play matrix into an `ALSRecommender`; every trainer's model is saved and served the
-same way, so a bot cannot tell which engine fitted the snapshot it serves.
+`fit_and_save` is the whole pipeline after the store has been read: merge the members' likes into the
+Last.fm matrix, fit with the chosen trainer (optionally from an earlier snapshot's factors), and save
+atomically. The bot's refits, `encore fit` and the test fixtures all go through it. It knows nothing
+of the store: the caller passes what it read.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
-import scipy.sparse as sp
-
-from recommender.datasets import LastFmDataset
+from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import LastFmDataset, load_hetrec
+from recommender.engine import LIKE_PLAYS
 from recommender.interactions import Interactions
-from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.merge import MemberPlays, merge_members
+from recommender.models.registry import TRAINING_ENGINES, TrainingEngineError, make_trainer
+from recommender.models.trainer import ImplicitTrainer, Trainer
 from recommender.snapshot import Snapshot, load_snapshot, save_snapshot
 
-#: `encore train --engine` choices; "spark" needs the `spark` extra (pyspark and a Java runtime).
-TRAINING_ENGINES = ("implicit", "spark")
-
-
-class Trainer(Protocol):
-    #: Recorded in each snapshot's meta.json as "trainer".
-    name: str
-    config: ALSConfig
-    #: Whether `fit` can start from earlier factors (`initial`), which makes periodic refits cheaper.
-    warm_starts: bool
-
-    def fit(
-        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
-    ) -> ALSRecommender: ...
-
-
-class ImplicitTrainer:
-    """The `implicit` library's ALS on one machine: Encore's default."""
-
-    name = "implicit"
-    warm_starts = True
-
-    def __init__(self, config: ALSConfig = ALSConfig()) -> None:
-        self.config = config
-
-    def fit(
-        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
-    ) -> ALSRecommender:
-        return ALSRecommender(self.config).fit(plays, initial=initial, iterations=iterations)
-
-
-class TrainingEngineError(Exception):
-    """The asked-for training engine is unknown or cannot run here; the message says what to install."""
-
-
-def make_trainer(engine: str = "implicit", config: ALSConfig = ALSConfig()) -> Trainer:
-    if engine == "implicit":
-        return ImplicitTrainer(config)
-    if engine == "spark":
-        try:
-            from recommender.models.spark_als import SparkALSTrainer
-        except ImportError as error:
-            raise TrainingEngineError(
-                f"the spark engine needs pyspark ({error}); install it with: pip install 'encore[spark]' "
-                "(and a Java 17 runtime, e.g. apt-get install openjdk-17-jre-headless)"
-            ) from None
-        return SparkALSTrainer(config)
-    raise TrainingEngineError(f"unknown training engine {engine!r}; choose one of {', '.join(TRAINING_ENGINES)}")
+__all__ = [
+    "TRAINING_ENGINES",
+    "FitResult",
+    "ImplicitTrainer",
+    "LastFmData",
+    "Trainer",
+    "TrainingEngineError",
+    "fit_and_save",
+    "lastfm_interactions",
+    "make_trainer",
+]
 
 
 def lastfm_interactions(dataset: LastFmDataset, exclude_users: Iterable[str] = ()) -> Interactions:
@@ -75,17 +41,97 @@ def lastfm_interactions(dataset: LastFmDataset, exclude_users: Iterable[str] = (
     return interactions.without_users(exclude_users) if exclude_users else interactions
 
 
-def fit_snapshot(
-    interactions: Interactions,
-    directory: Path,
+@dataclass(frozen=True)
+class LastFmData:
+    """The Last.fm data set as every entry point needs it: its catalogue and its play matrix."""
+
+    dataset: LastFmDataset
+    catalogue: ArtistCatalogue
+    interactions: Interactions
+
+    @property
+    def fingerprint(self) -> str:
+        return self.dataset.fingerprint
+
+    @classmethod
+    def load(cls, data_dir: Path) -> LastFmData:
+        dataset = load_hetrec(data_dir)
+        return cls(dataset, ArtistCatalogue.from_dataset(dataset), lastfm_interactions(dataset))
+
+    def without_users(self, user_keys: Iterable[str]) -> LastFmData:
+        """The same data with these Last.fm users' rows left out of the matrix (the catalogue stays)."""
+        keys = list(user_keys)
+        return replace(self, interactions=self.interactions.without_users(keys)) if keys else self
+
+
+@dataclass(frozen=True)
+class FitResult:
+    snapshot: Snapshot
+    #: Seconds spent merging the matrix, fitting, and saving and reloading the snapshot.
+    build: float
+    fit: float
+    save: float
+
+
+def fit_and_save(
+    lastfm: Interactions,
+    snapshot_dir: Path,
+    *,
     data_fingerprint: str,
-    config: ALSConfig = ALSConfig(),
-    extra_meta: dict | None = None,
-) -> Snapshot:
-    """Fit, save atomically under `directory`, and return the loaded snapshot."""
+    trainer: Trainer,
+    member_likes: Sequence[tuple[int, int, str, float | None]] = (),
+    member_artists: Sequence[tuple[int, str, str | None]] = (),
+    like_plays: float = LIKE_PLAYS,
+    store_revision: int | None = None,
+    warm_start: Snapshot | None = None,
+    warm_iterations: int | None = None,
+) -> FitResult:
+    """Fit Last.fm plus `member_likes` (as `store.likes.all_likes()` gives them) and save a snapshot.
+
+    `warm_start`: an earlier snapshot whose factors seed the fit, run for `warm_iterations`.
+    `store_revision`: the store revision the likes were read at; a snapshot without one (no store)
+    says nothing about members, so a bot refits it when due.
+    """
     started = time.perf_counter()
-    model = ALSRecommender(config).fit(interactions.plays)
-    fit_seconds = time.perf_counter() - started
-    meta = {"data_fingerprint": data_fingerprint, "fit_seconds": round(fit_seconds, 3)} | (extra_meta or {})
-    path = save_snapshot(directory, model, interactions, meta)
-    return load_snapshot(path)
+    members = MemberPlays.from_likes(list(member_likes), like_plays)
+    interactions = merge_members(lastfm, members)
+    initial = None
+    if warm_start is not None:
+        initial = warm_start.model.factors_for(
+            warm_start.interactions.user_keys,
+            warm_start.interactions.artist_ids,
+            interactions.user_keys,
+            interactions.artist_ids,
+        )
+    build = time.perf_counter() - started
+
+    started = time.perf_counter()
+    iterations = warm_iterations if initial is not None and warm_iterations else trainer.config.iterations
+    model = trainer.fit(interactions.plays, initial=initial, iterations=iterations)
+    fit = time.perf_counter() - started
+
+    started = time.perf_counter()
+    meta = {
+        "data_fingerprint": data_fingerprint,
+        "members": int(len(set(members.user_ids.tolist()))),
+        "member_likes": int(members.user_ids.size),
+        "fit_seconds": round(fit, 3),
+        "trainer": trainer.name,
+        "iterations": iterations,
+        "warm_start_from": warm_start.version if warm_start is not None else None,
+        "warm_chain": (warm_start.meta.get("warm_chain", 0) + 1) if warm_start is not None else 0,
+        # Names of artists only members know, so the snapshot can be served without the store.
+        "member_artists": [
+            [int(i), str(n), u] for i, n, u in member_artists if interactions.artist_column(i) is not None
+        ],
+    }
+    if store_revision is not None:
+        meta["store_revision"] = store_revision
+    snapshot = load_snapshot(save_snapshot(snapshot_dir, model, interactions, meta))
+    return FitResult(snapshot, build, fit, time.perf_counter() - started)
+
+
+def fit_snapshot(interactions: Interactions, directory: Path, data_fingerprint: str, config=None) -> Snapshot:
+    """Deprecated: bot/cli_actions.py's old call; remove once it calls `fit_and_save` (or build_app)."""
+    trainer = ImplicitTrainer(config) if config is not None else ImplicitTrainer()
+    return fit_and_save(interactions, directory, data_fingerprint=data_fingerprint, trainer=trainer).snapshot

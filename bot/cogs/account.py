@@ -43,7 +43,7 @@ class ConfirmForget(OwnedView):
 class Account(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.store = bot.services.store
+        self.library = bot.services.library
 
     @app_commands.command(name="forget-me", description="Delete everything Encore keeps about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
@@ -60,10 +60,10 @@ class Account(commands.Cog):
         self, interaction: discord.Interaction, setting: Literal["public", "private"] | None = None
     ) -> None:
         if setting is None:
-            current = await self.store.privacy_of(interaction.user.id)
+            current = await self.library.privacy_of(interaction.user.id)
             await reply(interaction, f"Your privacy is **{current}**. {PRIVACY_TEXT[current]}", ephemeral=True)
             return
-        await self.store.set_privacy(interaction.user.id, setting)
+        await self.library.set_privacy(interaction.user.id, setting)
         await reply(interaction, f"Your privacy is now **{setting}**. {PRIVACY_TEXT[setting]}", ephemeral=True)
 
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.utils import reply, reply_error
+from bot.utils import NEEDS_MANAGE_SERVER, reply, reply_error
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 
 #: Past about 1 the penalty outweighs taste: P1 NDCG@10 falls from 0.264 at 0 to 0.200 at 0.9 (the evaluation report).
@@ -27,13 +27,13 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
     @app_commands.command(name="status", description="Model version, last refit, members and likes")
     async def status(self, interaction: discord.Interaction) -> None:
         models = self.bot.services.models
-        counts = await self.bot.services.store.counts()
-        state = models.state
-        meta = state.snapshot.meta if state else {}
+        status = await self.bot.services.library.status()
+        meta, counts = status.meta, status.counts
         embed = discord.Embed(title="Encore status")
         embed.add_field(name="Model", value=f"`{meta.get('version', 'none')}`", inline=False)
         embed.add_field(name="Fitted", value=meta.get("created", "never"))
-        embed.add_field(name="Loaded", value=discord.utils.format_dt(state.loaded_at, "R") if state else "never")
+        loaded = discord.utils.format_dt(status.loaded_at, "R") if status.loaded_at else "never"
+        embed.add_field(name="Loaded", value=loaded)
         embed.add_field(name="Matrix", value=f"{meta.get('users', 0):,} users × {meta.get('artists', 0):,} artists")
         embed.add_field(name="Members", value=f"{counts.get('members', 0):,}")
         embed.add_field(name="Likes", value=f"{counts.get('likes', 0):,}")
@@ -49,20 +49,20 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
                 name="Shard",
                 value=f"{interaction.guild.shard_id if interaction.guild else 0} of {self.bot.shard_count}",
             )
-        if models.last_error:
-            embed.add_field(name="Last refit failed", value=models.last_error[:1000], inline=False)
+        if status.last_error:
+            embed.add_field(name="Last refit failed", value=status.last_error[:1000], inline=False)
         await reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="refit", description="Refit the model now (Manage Server only)")
     async def refit(self, interaction: discord.Interaction) -> None:
         # default_permissions only hides the command; a server can override it, so check here too.
         if not interaction.permissions.manage_guild:
-            await reply_error(interaction, "you need the Manage Server permission for that.")
+            await reply_error(interaction, NEEDS_MANAGE_SERVER)
             return
         if self.bot.follow_trainer:
             # A local refit would make this process serve another model than the bot's other shards.
             await self.bot.services.models.pick_up_published()
-            version = self.bot.services.models.state.snapshot.version
+            version = self.bot.services.library.serving_version
             await reply(
                 interaction,
                 "This bot's model is refitted by `encore train`, which refits when members' data "
@@ -79,7 +79,7 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
                 f"the refit failed and the previous model keeps serving: {self.bot.services.models.last_error}",
             )
             return
-        version = self.bot.services.models.state.snapshot.version
+        version = self.bot.services.library.serving_version
         await reply(
             interaction, f"Refitted in {time.perf_counter() - started:.1f} s; now serving `{version}`.", ephemeral=True
         )
@@ -97,14 +97,14 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         reset: bool = False,
     ) -> None:
         if not interaction.permissions.manage_guild:
-            await reply_error(interaction, "you need the Manage Server permission for that.")
+            await reply_error(interaction, NEEDS_MANAGE_SERVER)
             return
-        store, guild_id = self.bot.services.store, interaction.guild_id
+        library, guild_id = self.bot.services.library, interaction.guild_id
         if reset:
-            await store.set_server_popularity_penalty(guild_id, None)
+            await library.set_popularity_penalty(guild_id, None)
         elif popularity_penalty is not None:
-            await store.set_server_popularity_penalty(guild_id, popularity_penalty)
-        current = await self.bot.services.library.popularity_penalty(guild_id)
+            await library.set_popularity_penalty(guild_id, popularity_penalty)
+        current = await library.popularity_penalty(guild_id)
         changed = "Saved. " if reset or popularity_penalty is not None else ""
         await reply(
             interaction,

@@ -6,7 +6,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.library import LibraryError
 from bot.utils import (
     CHOICE_LIMIT,
     DESCRIPTION_LIMIT,
@@ -14,13 +13,13 @@ from bot.utils import (
     artist_choices,
     choice_name,
     join_names,
+    liked_text,
     link,
     reply,
     reply_error,
-    reply_library_error,
     safe,
 )
-from recommender.engine import MAX_RESULTS, EngineError, Recommendation
+from recommender.engine import MAX_RESULTS, Recommendation
 
 SELECT_OPTIONS = 25
 
@@ -58,11 +57,11 @@ class RecommendationView(OwnedView):
 
     @discord.ui.select(placeholder="👍 Like one of these…", min_values=1, max_values=1)
     async def like_select(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
-        artist = self.cog.library.catalogue.get(int(select.values[0]))
-        new = await self.cog.library.store.like(interaction.user.id, artist.artist_id, guild_id=interaction.guild_id)
-        note = "Noted: you like" if new else "You already like"
+        result = await self.cog.library.like_artist_id(
+            interaction.user.id, int(select.values[0]), guild_id=interaction.guild_id
+        )
         await interaction.response.send_message(
-            f"{note} {link(artist)}. Your next /recommend takes it into account.",
+            f"{liked_text(result.new, link(result.artist))} Your next /recommend takes it into account.",
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -79,17 +78,13 @@ class RecommendationView(OwnedView):
 
     @discord.ui.button(label="Show more", style=discord.ButtonStyle.primary)
     async def more(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        try:
-            extra = await self.cog.library.recommend(
-                self.owner,
-                self.count,
-                genre=self.genre,
-                exclude=[r.artist.artist_id for r in self.shown],
-                guild_id=interaction.guild_id,
-            )
-        except LibraryError as error:
-            await reply_error(interaction, str(error))
-            return
+        extra = await self.cog.library.recommend(
+            self.owner,
+            self.count,
+            genre=self.genre,
+            exclude=[r.artist.artist_id for r in self.shown],
+            guild_id=interaction.guild_id,
+        )
         if not extra:
             await reply_error(interaction, "that is all Encore has for you right now.")
             return
@@ -125,11 +120,7 @@ class Discover(commands.Cog):
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10, genre: str | None = None
     ) -> None:
         genre = genre.strip() if genre else None
-        try:
-            found = await self.library.recommend(interaction.user.id, count, genre=genre, guild_id=interaction.guild_id)
-        except LibraryError as error:
-            await reply_error(interaction, str(error))
-            return
+        found = await self.library.recommend(interaction.user.id, count, genre=genre, guild_id=interaction.guild_id)
         title = "Recommended for you" + (f" in {safe(genre, 40)}" if genre else "")
         embed = discord.Embed(title=title, description=describe(found))
         embed.set_footer(text="Use /why <artist> for the full reasoning")
@@ -142,15 +133,7 @@ class Discover(commands.Cog):
     async def similar(
         self, interaction: discord.Interaction, artist: str, count: app_commands.Range[int, 1, 25] = 10
     ) -> None:
-        try:
-            found = self.library.resolve(artist)
-            results = self.library.models.engine.similar(found.artist_id, count)
-        except LibraryError as error:
-            await reply_library_error(interaction, error)
-            return
-        except EngineError as error:
-            await reply_error(interaction, str(error))
-            return
+        found, results = self.library.similar(artist, count)
         lines = [f"**{i}.** {link(a)} ({similarity:.0%} alike)" for i, (a, similarity) in enumerate(results, 1)]
         embed = discord.Embed(title=f"Similar to {safe(found.name)}", description="\n".join(lines))
         await reply(interaction, embed=embed)
@@ -159,11 +142,7 @@ class Discover(commands.Cog):
     @app_commands.describe(artist="The artist's name")
     @app_commands.autocomplete(artist=artist_autocomplete)
     async def why(self, interaction: discord.Interaction, artist: str) -> None:
-        try:
-            explanation = await self.library.explain(interaction.user.id, artist, guild_id=interaction.guild_id)
-        except LibraryError as error:
-            await reply_library_error(interaction, error)
-            return
+        explanation = await self.library.explain(interaction.user.id, artist, guild_id=interaction.guild_id)
         sentences = [safe(line, 300) for line in explanation.sentences()]
         embed = discord.Embed(
             title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences), url=explanation.artist.url

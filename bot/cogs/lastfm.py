@@ -6,7 +6,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.lastfm.client import LastFmError
 from bot.utils import join_names, reply, reply_error, safe
 
 NOT_SET_UP = (
@@ -29,12 +28,8 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
             return
         # Last.fm may take seconds (and pages) to answer: longer than Discord's 3 s to respond.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            summary = await importer.link(interaction.user.id, username, guild_id=interaction.guild_id)
-        except LastFmError as error:
-            text = safe(str(error), 300).rstrip(".")
-            await reply_error(interaction, f"{text}. Anything imported earlier is unchanged.")
-            return
+        # A LastFmError is told to the member by the command tree's error handler.
+        summary = await importer.link(interaction.user.id, username, guild_id=interaction.guild_id)
         if summary.artists == 0:
             await reply(
                 interaction,

@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.library import LibraryError, NoMatch
-from bot.utils import OwnedView, artist_choices, choice_name, link, reply, reply_error, reply_library_error, safe
+from bot.errors import NoMatch
+from bot.utils import OwnedView, artist_choices, choice_name, liked_text, link, reply, reply_error, safe
 
 PAGE_SIZE = 10
 AUTOCOMPLETE_CHOICES = 25
@@ -39,11 +39,7 @@ class DidYouMean(OwnedView):
         return button
 
     async def _add_new(self, interaction: discord.Interaction) -> None:
-        try:
-            result = await self.cog.library.add_artist_and_like(interaction.user.id, self.query, interaction.guild_id)
-        except LibraryError as error:
-            await reply_error(interaction, str(error))
-            return
+        result = await self.cog.library.add_artist_and_like(interaction.user.id, self.query, interaction.guild_id)
         await interaction.response.edit_message(
             content=f"Added {safe(result.artist.name)} as a new artist and noted that you like them. "
             "They count in recommendations after the next refit.",
@@ -121,26 +117,17 @@ class Likes(commands.Cog):
                 view=view,
             )
             return
-        except LibraryError as error:
-            await reply_error(interaction, str(error))
-            return
-        verb = "Noted: you like" if result.new else "You already like"
-        await reply(interaction, f"{verb} {link(result.artist)}.", ephemeral=True)
+        await reply(interaction, liked_text(result.new, link(result.artist)), ephemeral=True)
 
     async def like_by_id(self, interaction: discord.Interaction, artist_id: int, name: str) -> None:
-        new = await self.library.store.like(interaction.user.id, artist_id, guild_id=interaction.guild_id)
-        verb = "Noted: you like" if new else "You already like"
-        await interaction.response.edit_message(content=f"{verb} {safe(name)}.", view=None)
+        result = await self.library.like_artist_id(interaction.user.id, artist_id, guild_id=interaction.guild_id)
+        await interaction.response.edit_message(content=liked_text(result.new, safe(name)), view=None)
 
     @app_commands.command(name="unlike", description="Take back a like")
     @app_commands.describe(artist="One of the artists you like")
     @app_commands.autocomplete(artist=own_likes_autocomplete)
     async def unlike(self, interaction: discord.Interaction, artist: str) -> None:
-        try:
-            result = await self.library.unlike(interaction.user.id, artist)
-        except LibraryError as error:
-            await reply_library_error(interaction, error)
-            return
+        result = await self.library.unlike(interaction.user.id, artist)
         if result.new:
             await reply(interaction, f"Removed {link(result.artist)} from your likes.", ephemeral=True)
         else:
@@ -150,7 +137,7 @@ class Likes(commands.Cog):
     @app_commands.describe(member="Whose likes to show (default: yours)")
     async def likes(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         target = member or interaction.user
-        if target.id != interaction.user.id and await self.library.store.privacy_of(target.id) == "private":
+        if target.id != interaction.user.id and await self.library.privacy_of(target.id) == "private":
             await reply_error(interaction, f"{safe(target.display_name)} keeps their likes private.")
             return
         liked = await self.library.liked_artists(target.id)

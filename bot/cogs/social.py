@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import UserError
 from bot.render.taste_card import render_taste_card
-from bot.services.social import MAX_TREND_DAYS, MembersUnavailable, SocialError, SocialService
+from bot.services.social import MAX_TREND_DAYS, MembersUnavailable, SocialService
 from bot.utils import DESCRIPTION_LIMIT, join_names, link, reply, reply_error, safe
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,15 @@ def unavailable_text(error: MembersUnavailable, names: dict[int, str], asker: in
         many = len(others) > 1
         parts.append(f"{who(others, names)} {'have' if many else 'has'} not liked any artist Encore knows yet")
     return "; ".join(parts) + "."
+
+
+@contextmanager
+def naming_members(names: dict[int, str], asker: int) -> Iterator[None]:
+    """The service names unavailable members by id; the member reads their display names."""
+    try:
+        yield
+    except MembersUnavailable as error:
+        raise UserError(unavailable_text(error, names, asker)) from error
 
 
 class Social(commands.Cog):
@@ -104,16 +116,10 @@ class Social(commands.Cog):
             group = [interaction.user] + self._voice_members(voice.channel, interaction.user.id)
             from_voice = True
         names = {m.id: m.display_name for m in group}
-        try:
+        with naming_members(names, interaction.user.id):
             blend = await self.social.blend(
                 interaction.user.id, [m.id for m in group], count, strategy, skip_unavailable=from_voice
             )
-        except MembersUnavailable as error:
-            await reply_error(interaction, unavailable_text(error, names, interaction.user.id))
-            return
-        except SocialError as error:
-            await reply_error(interaction, str(error))
-            return
         lines = []
         for rank, pick in enumerate(blend.picks, 1):
             most, least = blend.members[pick.suits_most], blend.members[pick.suits_least]
@@ -150,14 +156,8 @@ class Social(commands.Cog):
     async def taste(self, interaction: discord.Interaction, member: discord.Member) -> None:
         me = interaction.user
         names = {me.id: me.display_name, member.id: member.display_name}
-        try:
+        with naming_members(names, me.id):
             match = await self.social.compare(me.id, member.id)
-        except MembersUnavailable as error:
-            await reply_error(interaction, unavailable_text(error, names, me.id))
-            return
-        except SocialError as error:
-            await reply_error(interaction, str(error))
-            return
         compatibility = match.compatibility
         lines = [
             f"Your tastes are more alike than **{compatibility.percent}%** of pairs of listeners: "
@@ -175,7 +175,7 @@ class Social(commands.Cog):
             title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256), description=clip("\n".join(lines))
         )
         # Private askers see their comparison alone: it shows their likes.
-        ephemeral = await self.social.store.privacy_of(me.id) == "private"
+        ephemeral = await self.bot.services.library.privacy_of(me.id) == "private"
         await reply(interaction, embed=embed, ephemeral=ephemeral)
         # The picture follows: rendering takes ~0.1 s, off the event loop.
         try:
@@ -203,11 +203,8 @@ class Social(commands.Cog):
     @app_commands.describe(count="How many (1-10, default 5)")
     @app_commands.guild_only()
     async def neighbours(self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10] = 5) -> None:
-        try:
-            found = await self.social.neighbours(interaction.user.id, interaction.guild_id)
-        except MembersUnavailable:
-            await reply_error(interaction, "you have not liked any artist Encore knows yet; use /like first.")
-            return
+        # Without likes of their own the member is told so (the service's MembersUnavailable, by the error handler).
+        found = await self.social.neighbours(interaction.user.id, interaction.guild_id)
         lines = []
         for neighbour in found:
             member = await self._member(interaction.guild, neighbour.user_id)
@@ -252,11 +249,7 @@ class Social(commands.Cog):
     async def trending(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_TREND_DAYS] = 7
     ) -> None:
-        try:
-            trends = await self.social.trending(interaction.guild_id, days)
-        except SocialError as error:
-            await reply_error(interaction, str(error))
-            return
+        trends = await self.social.trending(interaction.guild_id, days)
         span = "day" if days == 1 else f"{days} days"
         if not trends.top:
             await reply(interaction, f"Nobody here has liked an artist in the last {span}. Try /like!", ephemeral=True)
@@ -283,11 +276,8 @@ class Social(commands.Cog):
     async def genres(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         target = member or interaction.user
         names = {target.id: target.display_name}
-        try:
+        with naming_members(names, interaction.user.id):
             found = await self.social.genres(interaction.user.id, target.id)
-        except MembersUnavailable as error:
-            await reply_error(interaction, unavailable_text(error, names, interaction.user.id))
-            return
         if not found:
             await reply(interaction, "None of those artists has genre tags in the catalogue yet.", ephemeral=True)
             return

@@ -1,4 +1,4 @@
-"""Last.fm's web API: a client for a member's top artists, and a local fake of the API for tests and demos."""
+"""Last.fm's web API: a client for a member's top artists (the fake of the API for tests is fake_lastfm)."""
 
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
 

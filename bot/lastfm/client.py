@@ -19,6 +19,8 @@ from typing import Any, Final, NamedTuple, Self
 
 import aiohttp
 
+from bot.errors import Escape, UserError
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL: Final = "https://ws.audioscrobbler.com/2.0/"
@@ -79,8 +81,11 @@ _KIND_OF_CODE: Final = {
 }
 
 
-class LastFmError(Exception):
+class LastFmError(UserError):
     """Last.fm could not give the top artists. ``str(error)`` is for the member; `detail` is for logs."""
+
+    #: Last.fm errors reach a member only from /lastfm link, which writes nothing unless Last.fm answered in full.
+    UNCHANGED = "Anything imported earlier is unchanged."
 
     def __init__(
         self,
@@ -106,6 +111,9 @@ class LastFmError(Exception):
     def service_wide(self) -> bool:
         """Not about this account: any request now would fail alike."""
         return self.kind in _SERVICE_WIDE
+
+    def reply_text(self, escape: Escape) -> str:
+        return f"{escape(str(self), 300).rstrip('.')}. {self.UNCHANGED}"
 
     def __repr__(self) -> str:
         return f"LastFmError({self.kind.value!r}, {self.message!r}, detail={self.detail!r})"

@@ -9,15 +9,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import matplotlib
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from recommender.text import clean_user_text  # noqa: E402
+from recommender.text import clean_user_text
 
 LEFT_COLOUR = "#5865F2"  # Discord blurple
 RIGHT_COLOUR = "#EB459E"  # Discord fuchsia

@@ -114,6 +114,7 @@ class LastFmImporter:
         store: Store,
         artists: ArtistDirectory | ArtistCatalogue,
         client: LastFmClient,
+        *,
         page_size: int = IMPORT_PAGE_SIZE,
         pages: int = IMPORT_PAGES,
     ) -> None:
@@ -128,7 +129,7 @@ class LastFmImporter:
     async def link(self, user_id: int, username: str, guild_id: int | None = None) -> ImportSummary:
         """Fetch the member's top artists and make them their Last.fm likes, replacing any earlier import.
 
-        Raises `LastFmError` (its text is for the member); then nothing has changed.
+        Raises `LastFmError` (a UserError: the bot tells the member); then nothing has changed.
         """
         username = username.strip()
         async with self._member(user_id):
@@ -141,7 +142,7 @@ class LastFmImporter:
     async def unlink(self, user_id: int) -> bool:
         """Remove the member's link and every like imported from it; True if there was a link."""
         async with self._member(user_id):
-            return await self.store.unlink_lastfm(user_id, forget_imported_likes=True)
+            return await self.store.lastfm.unlink_lastfm(user_id, forget_imported_likes=True)
 
     async def refresh_due(
         self,
@@ -156,7 +157,7 @@ class LastFmImporter:
         meet ends the pass, leaving the rest due for the next one.
         """
         cutoff = (now or datetime.now(UTC)) - older_than
-        due = await self.store.lastfm_links_due(cutoff, limit)
+        due = await self.store.lastfm.lastfm_links_due(cutoff, limit)
         report = RefreshReport(due=len(due))
         for index, link in enumerate(due):
             if index and pause > 0:
@@ -228,7 +229,7 @@ class LastFmImporter:
         only_if_linked: bool,
     ) -> ImportSummary | None:
         resolved, known, new_artists, skipped = await self._resolve(chart)
-        imported = await self.store.replace_lastfm_import(
+        imported = await self.store.lastfm.replace_lastfm_import(
             user_id,
             username,
             [(r.artist_id, r.plays) for r in resolved],
@@ -271,7 +272,7 @@ class LastFmImporter:
                 artist_id, name = found.artist_id, found.name
             else:
                 url = entry.url or lastfm_url(name)
-                artist_id = await self.store.add_member_artist(name, key, url)
+                artist_id = await self.store.artists.add_member_artist(name, key, url)
                 if artist_id not in catalogue:
                     new_artists[artist_id] = (artist_id, name, url)
             earlier = by_id.get(artist_id)

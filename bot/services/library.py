@@ -8,29 +8,56 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from bot.services.refit import RefitService
-from db.rows import Taste
+from bot.errors import NoMatch, UserError
+from db.rows import Privacy, Taste
 from db.store import Store
-from recommender.catalogue import Artist
+from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
-from recommender.engine import MAX_RESULTS, EngineError, Explanation, Recommendation
+from recommender.engine import MAX_RESULTS, Engine, EngineError, Explanation, Recommendation
 from recommender.text import clean_user_text, normalize_name
 
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "LibraryError",
+    "LikeResult",
+    "MemberLibrary",
+    "NoMatch",
+    "ServedModels",
+    "ServingStatus",
+    "match_names",
+    "parse_liked_names",
+    "split_names",
+]
+
 MAX_NAME_LENGTH = 200
+#: Suggestions given for each name a likes list does not match (as `encore recommend --likes` prints them).
+LIST_SUGGESTIONS = 3
 
 
-class LibraryError(ValueError):
+class LibraryError(UserError, ValueError):
     """A request about likes that cannot be done; the message is for the member."""
 
 
-class NoMatch(LibraryError):
-    """No catalogue artist has that name; `suggestions` are the nearest ones."""
+class ServedModels(Protocol):
+    """What the library needs of the model service: the served engine and catalogue, and a way to add artists."""
 
-    def __init__(self, query: str, suggestions: tuple[Artist, ...]) -> None:
-        super().__init__(f"no artist matches {query!r}")
-        self.query = query
-        self.suggestions = suggestions
+    @property
+    def catalogue(self) -> ArtistCatalogue: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def state(self) -> Any:
+        """The served snapshot (`.snapshot`) and when it was loaded (`.loaded_at`); None before the first."""
+
+    @property
+    def last_error(self) -> str | None: ...
+
+    async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,13 +66,60 @@ class LikeResult:
     new: bool
 
 
+@dataclass(frozen=True)
+class ServingStatus:
+    """The served model and the store's totals, for /encore status."""
+
+    #: The snapshot's meta.json (version, created, users, artists); empty before any model is served.
+    meta: dict[str, Any]
+    loaded_at: datetime | None
+    counts: dict[str, int]
+    #: Why the last refit failed, if it did.
+    last_error: str | None
+
+
+def split_names(text: str, catalogue: ArtistCatalogue) -> list[str]:
+    """Split on commas, but keep names that contain one ("Crosby, Stills, Nash & Young") whole."""
+    pieces = [p.strip() for p in text.split(",")]
+    names, start = [], 0
+    while start < len(pieces):
+        end = len(pieces)
+        while end > start + 1 and catalogue.lookup(", ".join(pieces[start:end])) is None:
+            end -= 1
+        names.append(", ".join(pieces[start:end]))
+        start = end
+    return [n for n in names if n]
+
+
+def match_names(names: Iterable[str], catalogue: ArtistCatalogue) -> tuple[list[Artist], list[NoMatch]]:
+    """The catalogue artists for typed names, each once and in order, and a NoMatch for each unknown name
+    (blank names are skipped)."""
+    artists: list[Artist] = []
+    unknown: list[NoMatch] = []
+    for name in names:
+        name = clean_user_text(str(name))
+        if not name:
+            continue
+        artist = catalogue.lookup(name)
+        if artist is None:
+            unknown.append(NoMatch(name, tuple(catalogue.suggestions(name, LIST_SUGGESTIONS))))
+        elif artist not in artists:
+            artists.append(artist)
+    return artists, unknown
+
+
+def parse_liked_names(text: str, catalogue: ArtistCatalogue) -> tuple[list[Artist], list[NoMatch]]:
+    """A comma-separated likes list ("Radiohead, Björk") as catalogue artists and the names it does not know."""
+    return match_names(split_names(text, catalogue), catalogue)
+
+
 class MemberLibrary:
-    def __init__(self, store: Store, models: RefitService) -> None:
+    def __init__(self, store: Store, models: ServedModels) -> None:
         self.store = store
         self.models = models
 
     @property
-    def catalogue(self):
+    def catalogue(self) -> ArtistCatalogue:
         return self.models.catalogue
 
     def resolve(self, name: str) -> Artist:
@@ -62,7 +136,13 @@ class MemberLibrary:
 
     async def like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
         artist = self.resolve(name)
-        new = await self.store.like(user_id, artist.artist_id, guild_id=guild_id)
+        new = await self.store.likes.like(user_id, artist.artist_id, guild_id=guild_id)
+        return LikeResult(artist, new)
+
+    async def like_artist_id(self, user_id: int, artist_id: int, guild_id: int | None = None) -> LikeResult:
+        """A like for an artist already picked from the catalogue (a button or a menu)."""
+        artist = self.catalogue.get(artist_id)
+        new = await self.store.likes.like(user_id, artist.artist_id, guild_id=guild_id)
         return LikeResult(artist, new)
 
     async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
@@ -70,26 +150,26 @@ class MemberLibrary:
         query = clean_user_text(name)
         if not query or len(query) > MAX_NAME_LENGTH:
             raise LibraryError(f"artist names are 1 to {MAX_NAME_LENGTH} characters")
-        artist_id = await self.store.add_member_artist(query, normalize_name(query))
+        artist_id = await self.store.artists.add_member_artist(query, normalize_name(query))
         if artist_id not in self.catalogue:
-            row = await self.store.get_artist(artist_id)
+            row = await self.store.artists.get_artist(artist_id)
             assert row is not None
             await self.models.include_artists([(row.id, row.name, row.url)])
-        new = await self.store.like(user_id, artist_id, guild_id=guild_id)
+        new = await self.store.likes.like(user_id, artist_id, guild_id=guild_id)
         return LikeResult(self.catalogue.get(artist_id), new)
 
     async def unlike(self, user_id: int, name: str) -> LikeResult:
         artist = self.resolve(name)
-        removed = await self.store.unlike(user_id, artist.artist_id)
+        removed = await self.store.likes.unlike(user_id, artist.artist_id)
         return LikeResult(artist, removed)
 
     async def not_interested(self, user_id: int, artist_id: int) -> bool:
-        return await self.store.mark_not_interested(user_id, artist_id)
+        return await self.store.likes.mark_not_interested(user_id, artist_id)
 
     async def liked_artists(self, user_id: int) -> list[Artist]:
         return [
             self.catalogue.get(row.artist_id)
-            for row in await self.store.likes_of(user_id)
+            for row in await self.store.likes.likes_of(user_id)
             if row.artist_id in self.catalogue
         ]
 
@@ -121,6 +201,14 @@ class MemberLibrary:
                 raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged with that genre")
         return pool[:n]
 
+    def similar(self, name: str, n: int = 10) -> tuple[Artist, list[tuple[Artist, float]]]:
+        """The artist for a typed name, and the `n` artists most like them with their similarity."""
+        artist = self.resolve(name)
+        try:
+            return artist, self.models.engine.similar(artist.artist_id, n)
+        except EngineError as error:
+            raise LibraryError(str(error)) from None
+
     async def explain(self, user_id: int, name: str, guild_id: int | None = None) -> Explanation:
         artist = self.resolve(name)
         taste = await self._taste(user_id)
@@ -134,15 +222,40 @@ class MemberLibrary:
 
     async def popularity_penalty(self, guild_id: int | None) -> float:
         """The server's setting (/encore settings), else Encore's default."""
-        setting = await self.store.server_popularity_penalty(guild_id) if guild_id else None
+        setting = await self.store.guilds.server_popularity_penalty(guild_id) if guild_id else None
         return DEFAULT_POPULARITY_PENALTY if setting is None else setting
+
+    async def set_popularity_penalty(self, guild_id: int, penalty: float | None) -> None:
+        """Save the server's setting; None goes back to Encore's default."""
+        await self.store.guilds.set_server_popularity_penalty(guild_id, penalty)
+
+    async def privacy_of(self, user_id: int) -> Privacy:
+        return await self.store.members.privacy_of(user_id)
+
+    async def set_privacy(self, user_id: int, privacy: Privacy) -> None:
+        await self.store.members.set_privacy(user_id, privacy)
+
+    @property
+    def serving_version(self) -> str | None:
+        """The served snapshot's version."""
+        state = self.models.state
+        return state.snapshot.version if state else None
+
+    async def status(self) -> ServingStatus:
+        state = self.models.state
+        return ServingStatus(
+            meta=dict(state.snapshot.meta) if state else {},
+            loaded_at=state.loaded_at if state else None,
+            counts=await self.store.counts(),
+            last_error=self.models.last_error,
+        )
 
     async def forget(self, user_id: int) -> dict[str, int]:
         """Every row about the member goes now; the model forgets them at its next refit."""
-        return await self.store.forget_user(user_id)
+        return await self.store.members.forget_user(user_id)
 
     async def _taste(self, user_id: int) -> Taste:
-        taste = await self.store.taste_of(user_id)
+        taste = await self.store.likes.taste_of(user_id)
         if not taste.liked:
             raise LibraryError("you have not liked any artist yet; use /like first")
         return taste

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.services.refit import RefitService
+from bot.errors import UserError
+from bot.services.library import ServedModels
 from db.rows import Taste
 from db.store import Store
 from recommender.catalogue import Artist
@@ -33,15 +34,23 @@ SOLVE_ON_LOOP = 24
 MAX_CACHED_VECTORS = 50_000
 
 
-class SocialError(ValueError):
+#: Why /neighbours has nothing to compare: the asker's own likes are missing.
+NO_TASTE_YET = "you have not liked any artist Encore knows yet; use /like first."
+
+
+class SocialError(UserError, ValueError):
     """A request that cannot be done; the message is for the member."""
 
 
 class MembersUnavailable(SocialError):
-    """Some members cannot take part: their privacy is private, or they like nothing the model knows."""
+    """Some members cannot take part: their privacy is private, or they like nothing the model knows.
 
-    def __init__(self, private: Sequence[int] = (), empty: Sequence[int] = ()) -> None:
-        super().__init__("some members cannot take part")
+    The cogs name the members (they know the display names); `message` is the reply without names."""
+
+    def __init__(
+        self, private: Sequence[int] = (), empty: Sequence[int] = (), message: str = "some members cannot take part"
+    ) -> None:
+        super().__init__(message)
         self.private = tuple(private)
         self.empty = tuple(empty)
 
@@ -90,7 +99,7 @@ class _EngineCache:
 
 
 class SocialService:
-    def __init__(self, store: Store, models: RefitService) -> None:
+    def __init__(self, store: Store, models: ServedModels) -> None:
         self.store = store
         self.models = models
         self._cache: _EngineCache | None = None
@@ -171,19 +180,20 @@ class SocialService:
     async def neighbours(self, asker: int, guild_id: int) -> list[Neighbour]:
         """Every public member of the server with a taste, nearest to the asker's first."""
         engine = self._engine()
-        mine = await self._vectors(engine, {asker: await self.store.taste_of(asker)})
+        own_taste = await self.store.likes.taste_of(asker)
+        mine = await self._vectors(engine, {asker: own_taste})
         if mine[asker] is None:
-            raise MembersUnavailable(empty=[asker])
-        candidates = [u for u in await self.store.guild_member_ids(guild_id, public_only=True) if u != asker]
-        tastes = {u: await self.store.taste_of(u) for u in candidates}
-        tastes = {u: t for u, t in tastes.items() if t.liked}
+            raise MembersUnavailable(empty=[asker], message=NO_TASTE_YET)
+        candidates = [u for u in await self.store.guilds.guild_member_ids(guild_id, public_only=True) if u != asker]
+        found_tastes = await self.store.likes.tastes_of(candidates)
+        tastes = {u: found_tastes[u] for u in candidates if found_tastes[u].liked}
         vectors = await self._vectors(engine, tastes)
         ids = [u for u in tastes if vectors[u] is not None]
         if not ids:
             return []
         calibration = await self.calibration(engine)
         similarities = cosines_to(mine[asker], np.stack([vectors[u] for u in ids]))
-        liked = set((await self.store.taste_of(asker)).liked)
+        liked = set(own_taste.liked)
         found = [
             Neighbour(u, Compatibility(float(s), calibration.percentile(float(s))), len(liked & set(tastes[u].liked)))
             for u, s in zip(ids, similarities)
@@ -210,8 +220,8 @@ class SocialService:
             raise SocialError(f"days must be between 1 and {MAX_TREND_DAYS}")
         now = now or datetime.now(UTC)
         period = timedelta(days=days)
-        current = await self.store.guild_like_counts(guild_id, now - period, now)
-        before = await self.store.guild_like_counts(guild_id, now - 2 * period, now - period)
+        current = await self.store.guilds.guild_like_counts(guild_id, now - period, now)
+        before = await self.store.guilds.guild_like_counts(guild_id, now - 2 * period, now - period)
         known = {a: c for a, c in current.items() if a in self.catalogue}
 
         def popularity(artist_id: int) -> tuple[int, str]:
@@ -254,12 +264,11 @@ class SocialService:
 
     async def _tastes(self, asker: int, members: Sequence[int]) -> dict[int, Taste]:
         """Tastes of the members who may take part: the asker, and the others whose privacy is public."""
-        tastes = {}
-        for user_id in members:
-            if user_id != asker and await self.store.privacy_of(user_id) == "private":
-                continue
-            tastes[user_id] = await self.store.taste_of(user_id)
-        return tastes
+        others = [u for u in members if u != asker]
+        privacies = await self.store.members.privacies_of(others) if others else {}
+        allowed = [u for u in members if u == asker or privacies.get(u) != "private"]
+        tastes = await self.store.likes.tastes_of(allowed)
+        return {u: tastes[u] for u in allowed}
 
     async def _vectors(self, engine: Engine, tastes: dict[int, Taste]) -> dict[int, np.ndarray | None]:
         """Each member's exact user vector (None: no like the model knows), cached per model and taste."""

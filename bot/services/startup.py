@@ -17,5 +17,5 @@ async def open_store(database_url: str, catalogue: ArtistCatalogue | None = None
     await asyncio.to_thread(upgrade, database_url)
     store = Store(create_engine(database_url))
     if catalogue is not None:
-        await store.seed_catalogue((a.artist_id, a.name, normalize_name(a.name), a.url) for a in catalogue)
+        await store.artists.seed_catalogue((a.artist_id, a.name, normalize_name(a.name), a.url) for a in catalogue)
     return store

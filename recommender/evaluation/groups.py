@@ -29,9 +29,9 @@ import scipy.sparse as sp
 from recommender import groups as blends
 from recommender.evaluation.metrics import ranking_metrics
 from recommender.evaluation.protocols import K, Progress, like_rows
-from recommender.evaluation.registry import MEMBER_MODEL, make_model
 from recommender.interactions import Interactions, lastfm_user_key
 from recommender.models import MostPopular
+from recommender.models.registry import MEMBER_MODEL, make_model
 
 GROUP_SIZES = (2, 3, 4, 5)
 GROUP_LIKES = 5
@@ -105,7 +105,11 @@ def group_truth(plays: sp.csr_matrix, members: np.ndarray, likes: Iterable[np.nd
     rows = sp.csr_matrix(plays[np.asarray(members)])
     listeners = np.bincount(rows.indices[rows.data > 0], minlength=plays.shape[1])
     needed = max(2, math.ceil(len(members) / 2))
-    liked = np.concatenate([np.asarray(l, dtype=np.int64) for l in likes]) if members.size else np.empty(0, np.int64)
+    liked = (
+        np.concatenate([np.asarray(member_likes, dtype=np.int64) for member_likes in likes])
+        if members.size
+        else np.empty(0, np.int64)
+    )
     return np.setdiff1d(np.flatnonzero(listeners >= needed), liked)
 
 

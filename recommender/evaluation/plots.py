@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
+# No display: pyplot picks its backend at the first figure, so this still takes effect.
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 DPI = 100
 ENCORE, DEBIASED, TUTORIAL = "#1b6ca8", "#e07b00", "#8c8c8c"

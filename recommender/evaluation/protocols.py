@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from implicit.evaluation import train_test_split
 
 from recommender.evaluation.metrics import ranking_metrics
-from recommender.evaluation.registry import MEMBER_MODEL, make_model
 from recommender.models import MostPopular, Recommender
+from recommender.models.registry import MEMBER_MODEL, make_model
 from recommender.ranking import top_n
 
 K = 10
@@ -103,7 +103,7 @@ def new_member_split(
 
 def like_rows(likes: list[np.ndarray], n_items: int, like_plays: float) -> sp.csr_matrix:
     """One row per member with `like_plays` pseudo plays on each liked artist."""
-    indptr = np.concatenate([[0], np.cumsum([len(l) for l in likes])])
+    indptr = np.concatenate([[0], np.cumsum([len(user_likes) for user_likes in likes])])
     indices = np.concatenate(likes) if likes else np.empty(0, dtype=np.int64)
     data = np.full(indices.size, like_plays, dtype=np.float32)
     return sp.csr_matrix((data, indices, indptr), shape=(len(likes), n_items))

@@ -46,9 +46,9 @@ from recommender.evaluation.protocols import (
     new_member_split,
     recommend_in_batches,
 )
-from recommender.evaluation.registry import MEMBER_MODEL, MODEL_DESCRIPTIONS, make_model
 from recommender.interactions import Interactions
 from recommender.models import ALSRecommender, BPRRecommender, Recommender
+from recommender.models.registry import MEMBER_MODEL, MODEL_DESCRIPTIONS, make_model
 
 DEFAULT_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 ACCURACY_KEYS = ("precision@10", "recall@10", "ndcg@10", "map@10")
@@ -465,7 +465,8 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "| model | likes | precision@10 | recall@10 | NDCG@10 | MAP@10 |",
         "|---|---|---|---|---|---|",
         *[
-            f"| {name} | {k[1:]} | {m['precision@10']:.4f} | {m['recall@10']:.4f} | {m['ndcg@10']:.4f} | {m['map@10']:.4f} |"
+            f"| {name} | {k[1:]} | {m['precision@10']:.4f} | {m['recall@10']:.4f} | {m['ndcg@10']:.4f} | "
+            f"{m['map@10']:.4f} |"
             for name, by_k in report["p2"]["models"].items()
             for k, m in by_k.items()
         ],
@@ -483,7 +484,8 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "| model | RMSE | on held-out pairs (p = 1) | on unobserved pairs (p = 0) |",
         "|---|---|---|---|",
         *[
-            f"| {name} | {r['mean']['rmse']:.3f} | {r['mean']['rmse_positives']:.3f} | {r['mean']['rmse_unobserved']:.3f} |"
+            f"| {name} | {r['mean']['rmse']:.3f} | {r['mean']['rmse_positives']:.3f} | "
+            f"{r['mean']['rmse_unobserved']:.3f} |"
             for name, r in p1.items()
             if "rmse" in r["mean"]
         ],
@@ -499,11 +501,14 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "Each of the 10 places in each user's list is one *slot*; listeners are counted in the training split.",
         "",
         "- **coverage**: distinct artists recommended to anyone ÷ all artists.",
-        "- **Gini**: Gini coefficient of the slots per artist over the whole catalogue (0: equal exposure, 1: one artist takes all).",
-        "- **ARP**: average recommendation popularity, the mean over users of the mean listeners of their recommended artists.",
+        "- **Gini**: Gini coefficient of the slots per artist over the whole catalogue (0: equal exposure, 1: one "
+        "artist takes all).",
+        "- **ARP**: average recommendation popularity, the mean over users of the mean listeners of their recommended "
+        "artists.",
         "- **head / mid / tail** (Abdollahpouri et al. 2019): artists ranked by listeners; the *head* is the shortest "
         "run of most-listened artists that together hold 20 % of all (user, artist) listening pairs "
-        f"(about {_head_size(report)} artists), the *tail* the least-listened artists that together hold the last 20 %, "
+        f"(about {_head_size(report)} artists), the *tail* the least-listened artists that together hold the last 20 "
+        "%, "
         "the *mid* the rest.",
         "- **long-tail share**: share of slots on artists outside the most popular 20 % of artists, ranked by "
         f"listeners ({_top_fifth_size(report)}). The target below uses this share.",
@@ -515,7 +520,8 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
         *[
             f"| {name} | {m['coverage']:.3f} | {m['gini']:.3f} | {m['arp']:.1f} | {m['long_tail_share']:.4f} | "
-            f"{m['outside_head_share']:.3f} | {m['exposure_head']:.1%} | {m['exposure_mid']:.1%} | {m['exposure_tail']:.1%} |"
+            f"{m['outside_head_share']:.3f} | {m['exposure_head']:.1%} | {m['exposure_mid']:.1%} | "
+            f"{m['exposure_tail']:.1%} |"
             for name, m in ((n, r["mean"]) for n, r in p1.items())
         ],
         _listening_row(p1),
@@ -530,11 +536,14 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         "model option, `Engine(..., popularity_penalty=λ)` in the engine and `--popularity-penalty` in "
         "`encore evaluate`.",
         "",
-        f"| λ | NDCG@10 (P1) | NDCG@10 (P2, {report['p2_trade_off_likes']} likes) | long-tail share | outside head | coverage | Gini | ARP |",
+        f"| λ | NDCG@10 (P1) | NDCG@10 (P2, {report['p2_trade_off_likes']} likes) | long-tail share | outside head | "
+        "coverage | Gini | ARP |",
         "|---|---|---|---|---|---|---|---|",
         *[
-            f"| {p['penalty']:g}{' (default)' if p['penalty'] == target['penalty'] else ''} | {p['ndcg@10']:.4f} | {p['p2_ndcg@10']:.4f} | "
-            f"{p['long_tail_share']:.4f} | {p['outside_head_share']:.3f} | {p['coverage']:.3f} | {p['gini']:.3f} | {p['arp']:.1f} |"
+            f"| {p['penalty']:g}{' (default)' if p['penalty'] == target['penalty'] else ''} | {p['ndcg@10']:.4f} | "
+            f"{p['p2_ndcg@10']:.4f} | "
+            f"{p['long_tail_share']:.4f} | {p['outside_head_share']:.3f} | {p['coverage']:.3f} | {p['gini']:.3f} | "
+            f"{p['arp']:.1f} |"
             for p in report["trade_off"]
         ],
         "",
@@ -558,7 +567,8 @@ def report_markdown(report: dict, images: dict[str, str]) -> str:
         *[
             f"| {name} | {grouping} | "
             + " | ".join(_ci(f[grouping]["ndcg@10"][g]) for g in USER_GROUPS)
-            + f" | {_ci(f[grouping]['demographic_parity_gap'], True)} | {_ci(f[grouping]['equal_opportunity_gap'], True)} |"
+            + f" | {_ci(f[grouping]['demographic_parity_gap'], True)}"
+            + f" | {_ci(f[grouping]['equal_opportunity_gap'], True)} |"
             for name, r in p1.items()
             if (f := r.get("fairness"))
             for grouping in f
@@ -626,7 +636,10 @@ def _definition_text(report: dict) -> str:
 
 def _listening_row(p1: dict) -> str:
     m = next(iter(p1.values()))["mean"]
-    return f"| *share of listening* | | | | | | {m['listening_head']:.1%} | {m['listening_mid']:.1%} | {m['listening_tail']:.1%} |"
+    return (
+        f"| *share of listening* | | | | | | {m['listening_head']:.1%} | {m['listening_mid']:.1%} | "
+        f"{m['listening_tail']:.1%} |"
+    )
 
 
 def _group_ranges(report: dict) -> list[str]:
@@ -645,7 +658,8 @@ def _region_table(report: dict) -> list[str]:
     first = report["p1"][names[0]]["regions"]
     for region, artists in report["regions"].items():
         cells = " | ".join(
-            f"{report['p1'][n]['regions'][region]['recommended_share']:.2%} ({report['p1'][n]['regions'][region]['ratio']:.2f})"
+            f"{report['p1'][n]['regions'][region]['recommended_share']:.2%} "
+            f"({report['p1'][n]['regions'][region]['ratio']:.2f})"
             for n in names
         )
         rows.append(f"| {region} | {artists} | {first[region]['listening_share']:.2%} | {cells} |")
@@ -662,7 +676,8 @@ def _rmse_against_ndcg(p1: dict) -> str:
         return f"Here {best} has both the lowest RMSE and the best NDCG@10."
     return (
         f"The mismatch shows here: {lowest} has the lowest RMSE ({measured[lowest]['rmse']:.3f}) but NDCG@10 "
-        f"{measured[lowest]['ndcg@10']:.4f}, against {measured[best]['ndcg@10']:.4f} for {best} (RMSE {measured[best]['rmse']:.3f})."
+        f"{measured[lowest]['ndcg@10']:.4f}, against {measured[best]['ndcg@10']:.4f} for {best} (RMSE "
+        f"{measured[best]['rmse']:.3f})."
     )
 
 
@@ -708,20 +723,25 @@ def _headline(report: dict) -> str:
 def _target_text(report: dict) -> str:
     t = report["target"]
     lines = [
-        f"**Target** (issue 6): at the default λ, long-tail share (outside the top fifth of artists) ≥ {LONG_TAIL_FACTOR} × "
+        "**Target** (issue 6): at the default λ, long-tail share (outside the top fifth of artists) ≥ "
+        f"{LONG_TAIL_FACTOR} × "
         f"the tutorial configuration's, with NDCG@10 within {NDCG_TOLERANCE:.0%} of Encore's best over λ "
         f"(λ = {t['best_penalty']:g}, NDCG@10 {t['best_ndcg@10']:.4f}).",
         "",
-        f"- At λ = {t['penalty']:g}: NDCG@10 is {t['ndcg_ratio']:.1%} of the best on P1 and {t['p2_ndcg_ratio']:.1%} on P2; "
+        f"- At λ = {t['penalty']:g}: NDCG@10 is {t['ndcg_ratio']:.1%} of the best on P1 and {t['p2_ndcg_ratio']:.1%} "
+        "on P2; "
         f"the long-tail share is {t['long_tail_share']:.4f}, {t['long_tail_ratio']:.1f} × the tutorial's "
         f"{t['tutorial_long_tail_share']:.4f} (1.5 × is {LONG_TAIL_FACTOR * t['tutorial_long_tail_share']:.4f})"
         f"{_ratio_per_seed(report)}.",
-        f"- Outside the head, the default's share is {t['outside_head_share']:.3f}, {t['outside_head_ratio']:.2f} × the "
+        f"- Outside the head, the default's share is {t['outside_head_share']:.3f}, {t['outside_head_ratio']:.2f} × "
+        "the "
         f"tutorial's {t['tutorial_outside_head_share']:.3f}."
         + (
             f" That reading cannot carry the target: 1.5 × {t['tutorial_outside_head_share']:.3f} is "
-            f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}, above 1. Trained on raw play counts, the tutorial's "
-            f"model leans away from the {_head_size(report)} head artists to the mid, but almost never reaches past the top "
+            f"{LONG_TAIL_FACTOR * t['tutorial_outside_head_share']:.2f}, above 1. Trained on raw play counts, the "
+            "tutorial's "
+            f"model leans away from the {_head_size(report)} head artists to the mid, but almost never reaches past "
+            "the top "
             "fifth, at less than half of Encore's accuracy."
             if not t["outside_head_reachable"]
             else ""

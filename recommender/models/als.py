@@ -13,6 +13,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
+from threadpoolctl import threadpool_limits
 
 from recommender.models.base import Recommender
 from recommender.weighting import Weighting
@@ -70,25 +71,28 @@ class ALSRecommender(Recommender):
         config = self.config
         self.weighting = Weighting.fit(plays, config.weighting, config.k1, config.b)
         weighted = self.weighting.transform(plays)
-        model = AlternatingLeastSquares(
-            factors=config.factors,
-            regularization=config.regularization,
-            alpha=config.alpha,
-            iterations=iterations or config.iterations,
-            random_state=config.random_state,
-            calculate_training_loss=False,
-        )
-        if initial is not None:
-            user_factors, item_factors = initial
-            if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (
-                plays.shape[1],
-                config.factors,
-            ):
-                raise ValueError("initial factors do not match the matrix and the configuration")
-            # implicit only initialises factors that are None; copies, since it updates them in place.
-            model.user_factors = np.array(user_factors, dtype=np.float32)
-            model.item_factors = np.array(item_factors, dtype=np.float32)
-        model.fit(weighted, show_progress=show_progress)
+        # implicit runs its own threads and is slower (and warns, when built) if each also starts BLAS
+        # threads; limiting BLAS here rather than by OPENBLAS_NUM_THREADS works whatever was imported first.
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=config.factors,
+                regularization=config.regularization,
+                alpha=config.alpha,
+                iterations=iterations or config.iterations,
+                random_state=config.random_state,
+                calculate_training_loss=False,
+            )
+            if initial is not None:
+                user_factors, item_factors = initial
+                if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (
+                    plays.shape[1],
+                    config.factors,
+                ):
+                    raise ValueError("initial factors do not match the matrix and the configuration")
+                # implicit only initialises factors that are None; copies, since it updates them in place.
+                model.user_factors = np.array(user_factors, dtype=np.float32)
+                model.item_factors = np.array(item_factors, dtype=np.float32)
+            model.fit(weighted, show_progress=show_progress)
         self._set_factors(np.asarray(model.user_factors), np.asarray(model.item_factors))
         return self
 

@@ -6,7 +6,7 @@ factors. Everything downstream (exact per-user solves, explanations, snapshots, 
 which trainer fitted it.
 
 Importing this module needs pyspark and a Java runtime; without either it raises ImportError, so that
-callers (recommender.training.make_trainer, the "encore-spark" entry of the evaluation registry) treat
+callers (recommender.models.registry, for the "encore-spark" model and the "spark" trainer) treat
 "Spark cannot run here" as one case and say what to install.
 """
 

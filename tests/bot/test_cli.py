@@ -186,7 +186,7 @@ def test_recommend_keeps_a_name_with_commas_whole(home: Path, lastfm_dir: Path, 
     title, results = parse_recommendations(result.stdout)
     assert title == f"Recommendations for someone who likes {comma_name}:"
     assert len(results) == 3
-    for artist, because in results:
+    for _artist, because in results:
         assert because == comma_name
 
 

@@ -109,16 +109,16 @@ def lastfm_artist_rows(lastfm_dir: Path, names: set[str]) -> dict[str, tuple[int
 async def add_member_likes(url: str, lastfm_dir: Path) -> int:
     artists = lastfm_artist_rows(lastfm_dir, {n for names in MEMBER_LIKES.values() for n in names})
     async with Store(create_engine(url)) as store:
-        await store.seed_catalogue(artists.values())
+        await store.artists.seed_catalogue(artists.values())
         for user, names in MEMBER_LIKES.items():
             for name in names:
-                assert await store.like(user, artists[name][0], guild_id=7)
-        return len(await store.all_likes())
+                assert await store.likes.like(user, artists[name][0], guild_id=7)
+        return len(await store.likes.all_likes())
 
 
 async def recorded_snapshots(url: str) -> list:
     async with Store(create_engine(url)) as store:
-        return await store.snapshots()
+        return await store.snapshots.recent()
 
 
 @pytest.mark.slow

@@ -10,27 +10,25 @@ The store is a real SQLite file in the module's temporary folder, or the Postgre
 
 from __future__ import annotations
 
-import os
+import asyncio
+import concurrent.futures
+import contextlib
+import itertools
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
-# Before numpy (and OpenBLAS) is first imported: implicit is slower, and warns, with threaded BLAS.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import pytest
 
-import asyncio  # noqa: E402
-import concurrent.futures  # noqa: E402
-import contextlib  # noqa: E402
-import itertools  # noqa: E402
-import logging  # noqa: E402
-import re  # noqa: E402
-import threading  # noqa: E402
-from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, TypeVar  # noqa: E402
-
-import pytest  # noqa: E402
-
-from bot.client import EncoreBot  # noqa: E402
-from bot.emulator import (
+from bot.client import EncoreBot
+from bot.services.container import Services, build_services
+from bot.settings import Settings
+from discord_emulator import (
+    Channel,
     ClientRedirect,
     DiscordEmulator,
     Guild,
@@ -38,11 +36,8 @@ from bot.emulator import (
     Member,
     OpenAPIValidator,
     RecordedRequest,
-)  # noqa: E402
-from bot.emulator.state import Channel  # noqa: E402
-from bot.services.container import Services, build_services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.support import openapi_spec_path, throwaway_database  # noqa: E402, F401  (test modules import the spec path from here)
+)
+from tests.support import openapi_spec_path, throwaway_database  # noqa: F401  (test modules import the spec path from here)
 
 T = TypeVar("T")
 
@@ -291,7 +286,7 @@ class Encore:
     # -- the store, read directly ------------------------------------------------------------------
 
     def liked_ids(self, member: Member) -> set[int]:
-        rows = self.run(self.services.store.likes_of(member.id))
+        rows = self.run(self.services.store.likes.likes_of(member.id))
         return {row.artist_id for row in rows}
 
     def artist_id(self, name: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import Member
+from discord_emulator import Member
 
 from .conftest import Encore, assert_every_request_clean, mention_problems, raw_mentions, text_of
 
@@ -64,7 +64,7 @@ def test_bad_artist_names_get_a_clear_ephemeral_answer(
     member = member_with_a_like(encore)
     requests_before = len(encore.requests())
     record = encore.command(member, command, {"artist": text})
-    assert record.latency is not None and record.latency < 3.0
+    assert record.callback is not None and not record.rejections, record.rejections  # within the deadline
     assert record.callback_type == 4
     message = record.final_message()
     shown = text_of(message)
@@ -98,7 +98,7 @@ def test_autocomplete_copes_with_bad_input(encore: Encore, text: str) -> None:
     for command in ("like", "similar", "unlike"):
         record = encore.autocomplete(member, command, "artist", text)
         assert record.callback_type == 8, command
-        assert record.latency is not None and record.latency < 1.0, (command, record.latency)
+        assert record.callback is not None and not record.rejections, record.rejections  # within the deadline
         assert len(record.choices) <= 25
         for choice in record.choices:
             assert 1 <= len(choice["name"]) <= 100 and 1 <= len(choice["value"]) <= 100, choice

@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.emulator import DiscordEmulator, Guild, Member
-from bot.emulator.state import Channel
+from discord_emulator import Channel, DiscordEmulator, Guild, Member
 from tests.support import encore_command, encore_env, throwaway_database
 
 from .conftest import LoopThread, answered, emulator_in_a_thread

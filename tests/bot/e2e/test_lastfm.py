@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.lastfm.fake import Failure, FakeLastFm
+from fake_lastfm import Failure, FakeLastFm
+from tests.helpers.db import lastfm_link_of
 
 from .conftest import EPHEMERAL, Encore, LoopThread, assert_every_request_clean
 
@@ -55,7 +56,7 @@ def test_link_imports_top_artists_as_plays_and_they_count_at_once(encore: Encore
     message = link(encore, member, "rj")
     assert "5 top artists imported" in message["content"], message["content"]
     assert "Radiohead" in message["content"]
-    rows = encore.run(encore.services.store.likes_of(member.id))
+    rows = encore.run(encore.services.store.likes.likes_of(member.id))
     weights = {row.artist_id: row.weight for row in rows}
     assert weights[encore.artist_id("Radiohead")] == 900
     assert len(rows) == 5  # the unknown "Zzyzx Quartet" became a new artist
@@ -96,7 +97,7 @@ def test_each_lastfm_failure_is_a_clear_message_and_keeps_the_earlier_import(
     assert ". Anything imported earlier is unchanged." in message["content"]
     assert API_KEY not in message["content"]
     assert encore.liked_ids(member) == before
-    link_row = encore.run(encore.services.store.lastfm_link(member.id))
+    link_row = encore.run(lastfm_link_of(encore.services.store, member.id))
     assert link_row is not None and link_row.username == "rj"
 
 

@@ -26,10 +26,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.emulator import DiscordEmulator, Guild, InteractionRecord, Member
-from bot.emulator.state import Channel
 from db.engine import create_engine
 from db.store import Store
+from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
 from tests.support import encore_command, encore_env, throwaway_database
 
 from .conftest import LoopThread, answered, button, emulator_in_a_thread, text_of
@@ -208,7 +207,7 @@ class Deployment:
         async def read() -> list[tuple[str, str]]:
             store = Store(create_engine(self.database_url))
             try:
-                return [(row.version, row.metrics.get("trainer")) for row in await store.snapshots(limit=100)]
+                return [(row.version, row.metrics.get("trainer")) for row in await store.snapshots.recent(limit=100)]
             finally:
                 await store.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Member
+from discord_emulator import Member
 
 from .conftest import EXPECTED_COMMANDS, Encore, assert_every_request_clean, embed_lines, raw_mentions, text_of
 

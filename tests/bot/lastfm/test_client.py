@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
-from bot.lastfm.fake import Failure, FakeLastFm
+from fake_lastfm import Failure, FakeLastFm
 
 T = TypeVar("T")
 

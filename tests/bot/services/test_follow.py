@@ -1,6 +1,6 @@
 """Following a trainer: bot processes serve the snapshots another process (`encore train`) publishes.
 
-Each test runs two RefitServices over one store, as two processes would: a trainer with its own
+Each test runs two model services over one store, as two processes would: a trainer with its own
 snapshot folder that refits and publishes, and a follower that only picks up what was published.
 """
 
@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 import scipy.sparse as sp
 
-from bot.services.refit import KEEP_SNAPSHOTS, RefitService
+from bot.services.models import KEEP_SNAPSHOTS, ModelService
 from recommender.merge import member_key
 from recommender.models.als import ALSConfig, ALSRecommender
 from recommender.snapshot import snapshot_paths
 from recommender.training import ImplicitTrainer
-
-from .conftest import FAST, Services
+from tests.helpers.services import FAST, Services
 
 
 def radiohead(services: Services) -> int:
@@ -28,8 +27,8 @@ def radiohead(services: Services) -> int:
     return artist.artist_id
 
 
-async def train_with_a_member(trainer: RefitService, member: int, artist_id: int) -> str:
-    assert await trainer.store.like(member, artist_id)
+async def train_with_a_member(trainer: ModelService, member: int, artist_id: int) -> str:
+    assert await trainer.store.likes.like(member, artist_id)
     assert await trainer.refit() is not None, trainer.last_error
     assert trainer.state is not None
     return trainer.state.snapshot.version
@@ -80,17 +79,17 @@ def test_a_missing_or_foreign_published_snapshot_is_skipped_with_one_warning(
             serving = (await follower.start()).snapshot.version
             version = await train_with_a_member(trainer, 503, radiohead(served))
             shutil.rmtree(tmp_path / "trainer" / version)
-            with caplog.at_level(logging.WARNING, logger="bot.services.refit"):
+            with caplog.at_level(logging.WARNING, logger="bot.services.models"):
                 assert not await follower.pick_up_published()
                 assert not await follower.pick_up_published()
             warnings = [r for r in caplog.records if "not serving the published snapshot" in r.getMessage()]
             assert len(warnings) == 1 and version in warnings[0].getMessage()
             assert follower.state is not None and follower.state.snapshot.version == serving
 
-            follower.lastfm_fingerprint = "other-data"
+            follower._follower.data_fingerprint = "other-data"  # as if this process loaded other data
             await train_with_a_member(trainer, 504, radiohead(served))
             caplog.clear()
-            with caplog.at_level(logging.WARNING, logger="bot.services.refit"):
+            with caplog.at_level(logging.WARNING, logger="bot.services.models"):
                 assert not await follower.pick_up_published()
             assert "other Last.fm data" in caplog.text
             assert follower.state.snapshot.version == serving
@@ -137,20 +136,12 @@ def test_the_trainer_is_pluggable_and_named_in_the_snapshot_and_its_row(served: 
     counting = CountingTrainer(FAST)
 
     async def scenario() -> None:
-        async with served.service() as template:
-            service = RefitService(
-                template.store,
-                template.lastfm,
-                template.lastfm_fingerprint,
-                template.catalogue,
-                template.snapshot_dir,
-                trainer=counting,
-            )
+        async with served.service(trainer=counting) as service:
             await service.start()
-            await service.store.like(505, radiohead(served))
+            await service.store.likes.like(505, radiohead(served))
             assert await service.refit() is not None
             assert service.state is not None and service.state.snapshot.meta["trainer"] == "counting"
-            rows = await service.store.snapshots(limit=1)
+            rows = await service.store.snapshots.recent(limit=1)
             assert rows[0].metrics["trainer"] == "counting"
             assert rows[0].metrics["data_fingerprint"] == served.data.fingerprint
 
@@ -165,7 +156,7 @@ def test_old_snapshots_are_removed_after_a_refit_keeping_the_newest(served: Serv
     async def scenario() -> str:
         async with served.service() as service:
             await service.start()
-            await service.store.like(506, radiohead(served))
+            await service.store.likes.like(506, radiohead(served))
             assert await service.refit() is not None
             assert service.state is not None
             return service.state.snapshot.version

@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
-from bot.lastfm.fake import Failure, FakeLastFm
 from bot.services.lastfm_import import LastFmImporter
 from bot.services.startup import open_store
 from db.models import MEMBER_ARTIST_ID_BASE
 from db.store import Store
+from fake_lastfm import Failure, FakeLastFm
 from recommender.catalogue import ArtistCatalogue
-
-from .conftest import Services
+from tests.helpers.db import lastfm_link_of, link_lastfm
+from tests.helpers.services import Services
 
 T = TypeVar("T")
 
@@ -68,14 +68,14 @@ class World:
     importer: LastFmImporter
 
     async def imported(self, user_id: int) -> dict[str, float | None]:
-        return {r.name: r.weight for r in await self.store.likes_of(user_id) if r.source == "lastfm"}
+        return {r.name: r.weight for r in await self.store.likes.likes_of(user_id) if r.source == "lastfm"}
 
     async def snapshot(self, user_id: int) -> tuple[Any, ...]:
         """Everything a failed import must leave exactly as it was."""
         return (
-            await self.store.likes_of(user_id),
-            await self.store.lastfm_link(user_id),
-            await self.store.member_artists(),
+            await self.store.likes.likes_of(user_id),
+            await lastfm_link_of(self.store, user_id),
+            await self.store.artists.member_artists(),
             await self.store.revision(),
             await self.store.counts(),
         )
@@ -115,13 +115,13 @@ def test_link_imports_top_artists_as_weighted_likes(store_url: str) -> None:
             assert (summary.known, summary.new, summary.skipped, summary.plays) == (4, 1, 1, 1190)
             assert summary.top == ("Radiohead", "Björk", "Sigur Rós", "The Beatles", "Obscure Local Band")
 
-            [band] = await w.store.member_artists()
+            [band] = await w.store.artists.member_artists()
             assert band.name == "Obscure Local Band" and band.id >= MEMBER_ARTIST_ID_BASE
             assert band.url == "https://www.last.fm/music/Obscure+Local+Band"
             # The serving catalogue now names it, so /likes can show it before any refit.
             assert w.importer.artists.catalogue.get(band.id).name == "Obscure Local Band"
 
-            link = await w.store.lastfm_link(ANA)
+            link = await lastfm_link_of(w.store, ANA)
             assert link is not None and link.username == "RJ" and link.refreshed_at is not None
             assert (await w.store.counts())["guilds"] == 1
             assert [r.query["limit"] for r in w.fake.requests] == ["50"]
@@ -132,13 +132,13 @@ def test_link_imports_top_artists_as_weighted_likes(store_url: str) -> None:
 def test_discord_likes_stay_plain_likes(store_url: str) -> None:
     async def scenario() -> None:
         async with world(store_url) as w:
-            await w.store.like(ANA, catalogue_id("Radiohead"))
+            await w.store.likes.like(ANA, catalogue_id("Radiohead"))
             summary = await w.importer.link(ANA, "rj")
             assert (summary.artists, summary.imported) == (5, 4)
-            sources = {r.name: (r.source, r.weight) for r in await w.store.likes_of(ANA)}
+            sources = {r.name: (r.source, r.weight) for r in await w.store.likes.likes_of(ANA)}
             assert sources["Radiohead"] == ("discord", None)
             await w.importer.unlink(ANA)
-            assert [r.name for r in await w.store.likes_of(ANA)] == ["Radiohead"]
+            assert [r.name for r in await w.store.likes.likes_of(ANA)] == ["Radiohead"]
 
     run(scenario)
 
@@ -161,7 +161,7 @@ def test_relink_replaces_the_earlier_import(store_url: str) -> None:
 
             await w.importer.link(ANA, "other")
             assert await w.imported(ANA) == {"Portishead": 3.0}
-            assert (await w.store.lastfm_link(ANA)).username == "other"  # type: ignore[union-attr]
+            assert (await lastfm_link_of(w.store, ANA)).username == "other"  # type: ignore[union-attr]
 
     run(scenario)
 
@@ -247,12 +247,12 @@ def test_last_fm_unreachable_leaves_the_earlier_import_intact(store_url: str) ->
 def test_unlink_removes_the_link_and_the_imported_likes(store_url: str) -> None:
     async def scenario() -> None:
         async with world(store_url) as w:
-            await w.store.like(ANA, catalogue_id("Queen"))
+            await w.store.likes.like(ANA, catalogue_id("Queen"))
             await w.importer.link(ANA, "rj")
             await w.importer.link(BO, "rj")
             assert await w.importer.unlink(ANA) is True
-            assert await w.store.lastfm_link(ANA) is None
-            assert [(r.name, r.source) for r in await w.store.likes_of(ANA)] == [("Queen", "discord")]
+            assert await lastfm_link_of(w.store, ANA) is None
+            assert [(r.name, r.source) for r in await w.store.likes.likes_of(ANA)] == [("Queen", "discord")]
             assert len(await w.imported(BO)) == 5
             assert await w.importer.unlink(ANA) is False
 
@@ -263,11 +263,11 @@ def test_forget_user_removes_the_link_and_the_imported_likes(store_url: str) -> 
     async def scenario() -> None:
         async with world(store_url) as w:
             await w.importer.link(ANA, "rj", guild_id=GUILD)
-            counts = await w.store.forget_user(ANA)
+            counts = await w.store.members.forget_user(ANA)
             assert (counts["likes"], counts["lastfm_links"], counts["users"]) == (5, 1, 1)
-            assert await w.store.likes_of(ANA) == []
-            assert await w.store.lastfm_link(ANA) is None
-            assert await w.store.lastfm_links_due(datetime.now(UTC) + timedelta(days=9)) == []
+            assert await w.store.likes.likes_of(ANA) == []
+            assert await lastfm_link_of(w.store, ANA) is None
+            assert await w.store.lastfm.lastfm_links_due(datetime.now(UTC) + timedelta(days=9)) == []
 
     run(scenario)
 
@@ -277,7 +277,7 @@ def test_a_link_and_an_unlink_at_once_end_in_the_order_given(store_url: str) -> 
         async with world(store_url) as w:
             linked, unlinked = await asyncio.gather(w.importer.link(ANA, "rj"), w.importer.unlink(ANA))
             assert linked.imported == 5 and unlinked is True
-            assert await w.store.lastfm_link(ANA) is None and await w.imported(ANA) == {}
+            assert await lastfm_link_of(w.store, ANA) is None and await w.imported(ANA) == {}
 
     run(scenario)
 
@@ -353,7 +353,7 @@ def test_a_member_forgotten_during_a_refresh_stays_forgotten(store_url: str) -> 
 
         async def top_artists(self, username: str, limit: int, max_pages: int) -> list[TopArtist]:
             chart = await self.inner.top_artists(username, limit, max_pages)
-            await self.store.forget_user(ANA)
+            await self.store.members.forget_user(ANA)
             return chart
 
     async def scenario() -> None:
@@ -364,8 +364,8 @@ def test_a_member_forgotten_during_a_refresh_stays_forgotten(store_url: str) -> 
             later = datetime.now(UTC) + timedelta(days=2)
             report = await importer.refresh_due(timedelta(days=1), now=later, pause=0)
             assert (report.due, report.refreshed, report.gone) == (1, 0, 1)
-            assert await w.store.likes_of(ANA) == []
-            assert await w.store.lastfm_link(ANA) is None
+            assert await w.store.likes.likes_of(ANA) == []
+            assert await lastfm_link_of(w.store, ANA) is None
             assert (await w.store.counts())["members"] == 0
 
     run(scenario)
@@ -374,7 +374,7 @@ def test_a_member_forgotten_during_a_refresh_stays_forgotten(store_url: str) -> 
 def test_the_refresh_loop_runs_until_stopped(store_url: str) -> None:
     async def scenario() -> None:
         async with world(store_url) as w:
-            await w.store.link_lastfm(ANA, "rj")  # linked, never imported: due at once
+            await link_lastfm(w.store, ANA, "rj")  # linked, never imported: due at once
             stop = asyncio.Event()
             loop = asyncio.create_task(w.importer.run(stop, every=0.05))
             for _ in range(100):
@@ -408,9 +408,9 @@ def test_imported_artists_count_in_the_very_next_recommendation(served: Services
                     importer = LastFmImporter(service.store, service, client)
                     summary = await importer.link(ANA, "rj")
             assert (summary.known, summary.new) == (5, 1)
-            names = {r.name: r.weight for r in await service.store.likes_of(ANA)}
+            names = {r.name: r.weight for r in await service.store.likes.likes_of(ANA)}
             assert names["Björk"] == 430.0 and names["Sigur Rós"] == 220.0
-            [band] = await service.store.member_artists()
+            [band] = await service.store.artists.member_artists()
             assert band.id in service.catalogue  # RefitService.include_artists ran
             shown = {a.name for a in await library.liked_artists(ANA)}
             assert shown == {

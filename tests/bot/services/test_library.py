@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.services.library import MAX_NAME_LENGTH, LibraryError, MemberLibrary, NoMatch
+from bot.services.library import MAX_NAME_LENGTH, LibraryError, MemberLibrary, NoMatch, parse_liked_names
 from db.models import MEMBER_ARTIST_ID_BASE
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.merge import member_key
 from recommender.text import normalize_name
-
-from .conftest import RealData, Services
+from tests.helpers.db import add_member, lastfm_link_of, link_lastfm
+from tests.helpers.services import RealData, Services
 
 USER = 31_337
 
@@ -86,7 +86,7 @@ def test_not_interested_counts_in_the_very_next_recommendation(served: Services,
             assert explanation.not_interested and explanation.rank is None
             # Liking it after all clears the mark.
             await library.like(USER, marked.name)
-            assert await service.store.not_interested_of(USER) == []
+            assert (await service.store.likes.taste_of(USER)).not_interested == ()
 
     served.run(scenario)
     assert forbid_fitting == []
@@ -221,10 +221,10 @@ def test_add_artist_and_like_a_brand_new_artist(served: Services) -> None:
             assert result.new is True
             assert new.name == "Zzyzx Quartet of Tests" and new.artist_id >= MEMBER_ARTIST_ID_BASE
             assert new.artist_id not in data.catalogue
-            assert [row.artist_id for row in await service.store.likes_of(77)] == [new.artist_id]
+            assert [row.artist_id for row in await service.store.likes.likes_of(77)] == [new.artist_id]
             assert library.resolve("zzyzx quartet of tests") == new
             assert [a.artist_id for a in await library.liked_artists(77)] == [new.artist_id]
-            row = await service.store.get_artist(new.artist_id)
+            row = await service.store.artists.get_artist(new.artist_id)
             assert row is not None and row.source == "member"
             assert row.normalized_name == normalize_name("Zzyzx Quartet of Tests")
 
@@ -287,9 +287,11 @@ def test_an_artist_added_while_a_refit_swaps_in_is_not_lost(served: Services, mo
     async def scenario() -> None:
         async with served.library() as (service, library):
             # Someone (another process, say) added an artist the next snapshot will hold.
-            first = await service.store.add_member_artist("First Unheard Band", normalize_name("First Unheard Band"))
-            await service.store.like(1, first)
-            await service.store.like(1, artist(served.data, "Radiohead").artist_id)
+            first = await service.store.artists.add_member_artist(
+                "First Unheard Band", normalize_name("First Unheard Band")
+            )
+            await service.store.likes.like(1, first)
+            await service.store.likes.like(1, artist(served.data, "Radiohead").artist_id)
             refit = asyncio.create_task(service.refit())
             assert await asyncio.to_thread(in_swap.wait, 30), "the refit never extended the catalogue"
             # While the swap extends the catalogue, a member adds another artist.
@@ -317,12 +319,12 @@ def test_forget_removes_every_row_and_the_next_refit_drops_the_member(served: Se
     async def scenario() -> None:
         async with served.library() as (service, library):
             store = service.store
-            await store.ensure_user(USER, guild_id=5, guild_name="a server")
+            await add_member(store, USER, 5, "a server")
             await library.like(USER, "Radiohead", guild_id=5)
             await library.like(USER, "Björk", guild_id=5)
             await library.not_interested(USER, coldplay.artist_id)
-            await store.set_privacy(USER, "private")
-            await store.link_lastfm(USER, "someone")
+            await store.members.set_privacy(USER, "private")
+            await link_lastfm(store, USER, "someone")
             await library.like(other, "Radiohead")
             assert await service.refit() is not None
             assert member_key(USER) in service.state.snapshot.interactions.user_keys.tolist()
@@ -331,18 +333,18 @@ def test_forget_removes_every_row_and_the_next_refit_drops_the_member(served: Se
             removed = await library.forget(USER)
 
             assert removed == {"likes": 2, "not_interested": 1, "memberships": 1, "lastfm_links": 1, "users": 1}
-            assert await store.likes_of(USER) == []
-            assert await store.not_interested_of(USER) == []
-            assert await store.privacy_of(USER) == "public"  # the default: nothing is stored
-            assert await store.lastfm_link(USER) is None
-            assert all(row[0] != USER for row in await store.all_likes())
+            assert await store.likes.likes_of(USER) == []
+            assert (await store.likes.taste_of(USER)).not_interested == ()
+            assert await store.members.privacy_of(USER) == "public"  # the default: nothing is stored
+            assert await lastfm_link_of(store, USER) is None
+            assert all(row[0] != USER for row in await store.likes.all_likes())
             after = await store.counts()
             assert after["members"] == before["members"] - 1
             assert after["likes"] == before["likes"] - 2
             assert after["not_interested"] == before["not_interested"] - 1
             assert after["lastfm_links"] == before["lastfm_links"] - 1
             assert after["guilds"] == before["guilds"]  # the server is not about the member
-            assert [row.artist_id for row in await store.likes_of(other)] == [radiohead.artist_id]
+            assert [row.artist_id for row in await store.likes.likes_of(other)] == [radiohead.artist_id]
             with pytest.raises(LibraryError, match="/like"):
                 await library.recommend(USER)
             assert await library.forget(USER) == dict.fromkeys(removed, 0)
@@ -353,3 +355,18 @@ def test_forget_removes_every_row_and_the_next_refit_drops_the_member(served: Se
             assert member_key(other) in keys
 
     served.run(scenario)
+
+
+# -- a comma-separated likes list (shared with `encore recommend --likes`) ---------------------------
+
+
+def test_parse_liked_names_keeps_names_with_commas_whole_and_suggests_for_the_rest(real_data: RealData) -> None:
+    catalogue = real_data.catalogue
+    found, unknown = parse_liked_names("Radiohead, radiohead ,, Björk, Radioheed", catalogue)
+    assert found == [artist(real_data, "Radiohead"), artist(real_data, "Björk")]
+    assert [e.query for e in unknown] == ["Radioheed"]
+    assert unknown[0].suggestions == tuple(catalogue.suggestions("Radioheed", 3))
+    comma_name = next((a for a in catalogue if ", " in a.name), None)
+    if comma_name is not None:
+        found, unknown = parse_liked_names(f"{comma_name.name}, Radiohead", catalogue)
+        assert found[0] == catalogue.lookup(comma_name.name) and not unknown

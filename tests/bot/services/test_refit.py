@@ -1,27 +1,30 @@
-"""RefitService: serve the newest good snapshot, refit from the store off the event loop, fail safely."""
+"""The model service: serve the newest good snapshot, refit from the store off the event loop, fail safely."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.services.refit import STALE_STAGING_SECONDS, RefitService, RefitTimings, remove_stale_staging
+from bot.services.models import STALE_STAGING_SECONDS, RefitTimings, remove_stale_staging
 from db.models import MEMBER_ARTIST_ID_BASE
 from recommender.engine import LIKE_PLAYS
 from recommender.merge import member_key
-from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.models.als import ALSRecommender
 from recommender.snapshot import MODEL_FILE, snapshot_paths
 from recommender.text import normalize_name
-
-from .conftest import RealData, Services
+from recommender.training import ImplicitTrainer
+from tests.helpers.services import FAST, RealData, Services
 
 LASTFM_USERS, LASTFM_ARTISTS, LASTFM_PLAYS = 1892, 17632, 92834  # HetRec 2011 Last.fm
+#: Seconds after which a wait that should end at once fails the test instead of hanging it.
+HANG_GUARD = 60
 
 
 def artist_id(data: RealData, name: str) -> int:
@@ -54,13 +57,13 @@ def test_start_on_an_empty_folder_fits_once_and_a_restart_loads_that_snapshot(
     async def first_start() -> str:
         async with services.service() as service:
             with pytest.raises(RuntimeError):
-                service.engine  # nothing served before start()
+                _ = service.engine  # nothing served before start()
             assert snapshot_paths(services.snapshot_dir) == []
             state = await service.start()
             assert state is service.state
             paths = snapshot_paths(services.snapshot_dir)
             assert paths == [state.snapshot.path]
-            rows = await service.store.snapshots()
+            rows = await service.store.snapshots.recent()
             assert [row.version for row in rows] == [state.snapshot.version]
             assert rows[0].status == "ready" and rows[0].path == str(state.snapshot.path)
             assert (rows[0].users, rows[0].artists, rows[0].interactions) == (
@@ -87,7 +90,7 @@ def test_start_on_an_empty_folder_fits_once_and_a_restart_loads_that_snapshot(
             assert state.snapshot.version == version
             assert service.last_timings is None  # loaded, not refitted
             assert len(service.engine.recommend_for_user("lastfm:2", 5)) == 5
-            assert [row.version for row in await service.store.snapshots()] == [version]
+            assert [row.version for row in await service.store.snapshots.recent()] == [version]
 
     services.run(restart)
     assert attempts == []
@@ -119,7 +122,7 @@ def test_start_skips_a_damaged_or_foreign_snapshot_and_serves_the_older_one(
 
     async def scenario() -> None:
         async with served.service() as service:
-            with caplog.at_level(logging.WARNING, logger="bot.services.refit"):
+            with caplog.at_level(logging.WARNING, logger="bot.services.models"):
                 state = await service.start()
             assert state.snapshot.version == "20240101T000000000000Z"
             assert state.snapshot.path == older
@@ -149,7 +152,7 @@ def test_refit_if_due_needs_a_change_and_the_interval(services: Services) -> Non
             assert await service.refit_if_due(now=fitted_at + 3600) is False
             assert service.state.snapshot.version == first
 
-            assert await service.store.like(4242, radiohead)
+            assert await service.store.likes.like(4242, radiohead)
             assert await service.store.revision() != service.state.snapshot.meta["store_revision"]
             # Changed, but the interval has not passed yet.
             assert await service.refit_if_due(now=fitted_at + 30) is False
@@ -171,7 +174,7 @@ def test_refit_if_due_needs_a_change_and_the_interval(services: Services) -> Non
 
 
 def test_a_snapshot_without_a_store_revision_is_refitted_when_due(served: Services) -> None:
-    """A snapshot written without the store (`fit_snapshot`) says nothing of members: refit it."""
+    """A snapshot written without the store (`fit_and_save` without a revision) says nothing of members: refit it."""
     served.seed_base_snapshot()
 
     async def scenario() -> None:
@@ -200,11 +203,11 @@ def test_a_failed_refit_leaves_the_old_snapshot_serving(
             old_state = service.state
             old_version = old_state.snapshot.version
             before = service.engine.recommend_for_likes([radiohead, bjork], 5)
-            await service.store.like(7, radiohead)
+            await service.store.likes.like(7, radiohead)
 
             # 1. The fit fails.
             raise_on_fit(monkeypatch, "boom in fit")
-            with caplog.at_level(logging.ERROR, logger="bot.services.refit"):
+            with caplog.at_level(logging.ERROR, logger="bot.services.models"):
                 assert await service.refit() is None
             assert service.last_error is not None and "boom in fit" in service.last_error
             assert "RuntimeError" in service.last_error
@@ -220,7 +223,7 @@ def test_a_failed_refit_leaves_the_old_snapshot_serving(
             def disk_full(*args, **kwargs):
                 raise OSError(28, "No space left on device")
 
-            monkeypatch.setattr("bot.services.refit.save_snapshot", disk_full)
+            monkeypatch.setattr("recommender.training.save_snapshot", disk_full)
             assert await service.refit() is None
             assert "No space left on device" in service.last_error
             assert service.state is old_state
@@ -229,7 +232,7 @@ def test_a_failed_refit_leaves_the_old_snapshot_serving(
 
             assert len(snapshot_paths(services.snapshot_dir)) == 1
             assert staging_dirs(services.snapshot_dir) == []
-            assert [row.version for row in await service.store.snapshots()] == [old_version]
+            assert [row.version for row in await service.store.snapshots.recent()] == [old_version]
 
             # 3. The next refit that works replaces the model and clears the error.
             timings = await service.refit()
@@ -267,7 +270,7 @@ def test_members_become_rows_of_the_refitted_model(services: Services) -> None:
             await service.start()
             for user, artists in liked.items():
                 for artist in artists:
-                    assert await service.store.like(user, artist, guild_id=99)
+                    assert await service.store.likes.like(user, artist, guild_id=99)
             timings = await service.refit()
             assert isinstance(timings, RefitTimings)
             parts = timings.as_dict()
@@ -289,7 +292,7 @@ def test_members_become_rows_of_the_refitted_model(services: Services) -> None:
             assert meta["store_revision"] == await service.store.revision()
             assert (meta["members"], meta["member_likes"]) == (3, 5)
             assert meta["users"] == LASTFM_USERS + 3 and meta["interactions"] == LASTFM_PLAYS + 5
-            rows = await service.store.snapshots()
+            rows = await service.store.snapshots.recent()
             assert [row.version for row in rows][:1] == [snapshot.version] and len(rows) == 2
             assert rows[0].users == LASTFM_USERS + 3
             # The served engine knows the member as a user of the matrix.
@@ -307,11 +310,11 @@ def test_a_member_added_artist_becomes_a_named_column(services: Services, monkey
     async def scenario() -> tuple[int, str]:
         async with services.service() as service:
             await service.start()
-            new_id = await service.store.add_member_artist(name, normalize_name(name))
+            new_id = await service.store.artists.add_member_artist(name, normalize_name(name))
             assert new_id >= MEMBER_ARTIST_ID_BASE and new_id not in service.catalogue
             for user in (501, 502, 503):
-                await service.store.like(user, new_id)
-                await service.store.like(user, radiohead)
+                await service.store.likes.like(user, new_id)
+                await service.store.likes.like(user, radiohead)
             assert await service.refit() is not None
 
             snapshot = service.state.snapshot
@@ -346,40 +349,59 @@ def test_a_member_added_artist_becomes_a_named_column(services: Services, monkey
 # -- the event loop -------------------------------------------------------------------------------
 
 
-def test_the_refit_runs_off_the_event_loop(services: Services) -> None:
-    """While a refit runs, a task ticking every 10 ms keeps ticking (the bot keeps answering)."""
-    radiohead = artist_id(services.data, "Radiohead")
-    slower = ALSConfig(iterations=20)  # long enough (>1 s) that a blocked loop would show
+class BlockingTrainer(ImplicitTrainer):
+    """Holds every fit until the test releases it, and says when a fit has begun."""
 
-    async def scenario() -> tuple[list[float], float, float]:
-        async with services.service(config=slower) as service:
-            for user in range(1, 51):
-                await service.store.like(user, radiohead)
-            ticks: list[float] = []
-            done = asyncio.Event()
+    def __init__(self) -> None:
+        super().__init__(FAST)
+        self.fitting = threading.Event()
+        self.release = threading.Event()
+
+    def fit(self, plays, initial=None, iterations=None):
+        self.fitting.set()
+        assert self.release.wait(HANG_GUARD), "the test never released the fit"
+        return super().fit(plays, initial=initial, iterations=iterations)
+
+
+def test_the_refit_runs_off_the_event_loop(services: Services) -> None:
+    """While a fit is provably in progress, a task on the event loop keeps running (the bot keeps answering).
+
+    Had the fit run on the loop's thread, it would hold the loop until released, the ticker could not
+    tick, and the release would never come: the fit's hang guard would fail the test."""
+    radiohead = artist_id(services.data, "Radiohead")
+    trainer = BlockingTrainer()
+
+    async def scenario() -> None:
+        async with services.service(trainer=trainer) as service:
+            for user in range(1, 6):
+                await service.store.likes.like(user, radiohead)
+            ticks = 0
+            ticked_enough = asyncio.Event()
 
             async def ticker() -> None:
-                while not done.is_set():
-                    ticks.append(time.perf_counter())
-                    await asyncio.sleep(0.01)
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    if ticks >= 20:
+                        ticked_enough.set()
+                    await asyncio.sleep(0)
 
+            refit = asyncio.create_task(service.refit())
+            assert await asyncio.to_thread(trainer.fitting.wait, HANG_GUARD), "the fit never began"
+            ticks_at_fit = ticks
             task = asyncio.create_task(ticker())
-            await asyncio.sleep(0.05)
-            started = time.perf_counter()
-            timings = await service.refit()
-            ended = time.perf_counter()
-            await asyncio.sleep(0.05)
-            done.set()
-            await task
-            assert timings is not None and timings.fit > 0.5
-            return ticks, started, ended
+            await asyncio.wait_for(ticked_enough.wait(), HANG_GUARD)
+            assert not refit.done() and not trainer.release.is_set(), "the fit must still be in progress"
+            assert ticks - ticks_at_fit >= 20
+            trainer.release.set()
+            timings = await asyncio.wait_for(refit, HANG_GUARD)
+            task.cancel()
+            assert timings is not None and service.state is not None
 
-    ticks, started, ended = services.run(scenario)
-    assert ended - started > 1.0, "the refit was too quick to tell a blocked loop from a free one"
-    gaps = np.diff(np.array(ticks))
-    during = [t for t in ticks if started <= t <= ended]
-    assert gaps.max() < 0.5, f"the event loop stalled for {gaps.max():.2f} s during a refit"
-    assert len(during) >= 0.3 * (ended - started) / 0.01
+    try:
+        services.run(scenario)
+    finally:
+        trainer.release.set()
 
 
 # -- housekeeping ---------------------------------------------------------------------------------
@@ -413,53 +435,38 @@ def test_remove_stale_staging_removes_only_old_staging_folders(tmp_path: Path) -
     remove_stale_staging(tmp_path / "missing")  # no folder: nothing to do, no error
 
 
-def test_run_checks_until_stop_is_set_and_outlives_a_bad_check(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_run_checks_at_once_then_until_stop_is_set_and_outlives_a_bad_check(
+    services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The loop itself (waits, stop, surviving a raising step) is tested in test_periodic.py."""
+
     async def scenario() -> None:
-        service = RefitService(
-            store=None,
-            lastfm=None,
-            lastfm_fingerprint="x",
-            catalogue=None,  # type: ignore[arg-type]
-            snapshot_dir=tmp_path,
-        )
-        checks: list[float] = []
+        async with services.service() as service:
+            checks: list[int] = []
+            checked = asyncio.Event()
 
-        async def refit_if_due(now: float | None = None) -> bool:
-            checks.append(time.perf_counter())
-            if len(checks) == 2:
+            async def refit_if_due(now: float | None = None) -> bool:
+                checks.append(1)
+                checked.set()
                 raise RuntimeError("a bad check")
-            return False
 
-        service.refit_if_due = refit_if_due  # type: ignore[method-assign]
+            service.refit_if_due = refit_if_due  # type: ignore[method-assign]
 
-        # Already stopped: returns without checking.
-        stopped = asyncio.Event()
-        stopped.set()
-        await asyncio.wait_for(service.run(stopped, poll_seconds=30), 1)
-        assert checks == []
+            # Already stopped: returns without checking.
+            stopped = asyncio.Event()
+            stopped.set()
+            await asyncio.wait_for(service.run(stopped, poll_seconds=3600), HANG_GUARD)
+            assert checks == []
 
-        # Short polls: keeps checking, even after a check raised.
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.run(stop, poll_seconds=0.02))
-        await asyncio.sleep(0.3)
-        assert not task.done()
-        assert len(checks) >= 4
-        stop.set()
-        await asyncio.wait_for(task, 1)
+            # Checks at once, survives the raising check, and ends as soon as stop is set.
+            stop = asyncio.Event()
+            task = asyncio.create_task(service.run(stop, poll_seconds=3600))
+            await asyncio.wait_for(checked.wait(), HANG_GUARD)
+            assert not task.done()
+            stop.set()
+            await asyncio.wait_for(task, HANG_GUARD)
+            assert checks == [1]
 
-        # A long poll: setting stop ends the loop at once, not when the poll is over.
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.run(stop, poll_seconds=30))
-        await asyncio.sleep(0.05)
-        count = len(checks)
-        set_at = time.perf_counter()
-        stop.set()
-        await asyncio.wait_for(task, 2)
-        assert time.perf_counter() - set_at < 0.5
-        assert len(checks) == count
-
-    with caplog.at_level(logging.ERROR, logger="bot.services.refit"):
-        asyncio.run(scenario())
+    with caplog.at_level(logging.ERROR, logger="bot.services.models"):
+        services.run(scenario)
     assert any("refit check failed" in r.getMessage() for r in caplog.records)

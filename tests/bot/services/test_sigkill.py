@@ -1,9 +1,9 @@
 """The issue's crash test, for real: SIGKILL `encore fit` mid-refit; the previous snapshot loads, no like is lost.
 
-`encore fit` runs the same refit the bot runs (RefitService, store, snapshot folder) in a subprocess,
+`encore fit` runs the same refit the bot runs (the model service, store, snapshot folder) in a subprocess,
 which is killed with SIGKILL (a) while the model is being fitted and (b) while the snapshot is being
 written. After each kill the previous snapshot must load (by `load_latest` and by the bot's
-`RefitService.start`), the store must hold exactly the likes written before, and a fresh `encore fit`
+`ModelService.start`), the store must hold exactly the likes written before, and a fresh `encore fit`
 and `encore recommend` must work.
 
 3,000 synthetic members with 20 likes each make the snapshot larger (so the save phase lasts long
@@ -26,17 +26,14 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from bot.services.library import MemberLibrary
-from bot.services.refit import RefitService
-from bot.services.startup import open_store
+from bot.app import build_app
 from db.engine import create_engine
 from db.models import likes, users, utcnow
 from db.store import Store
 from recommender.engine import Engine
 from recommender.snapshot import Snapshot, load_latest, snapshot_paths
+from tests.helpers.services import RealData, settings_for_tests
 from tests.support import encore_command, encore_env
-
-from .conftest import RealData
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
 
@@ -146,20 +143,20 @@ async def write_likes(url: str, data: RealData) -> list[tuple[int, int, str, Non
             for name in names:
                 found = data.catalogue.lookup(name)
                 assert found is not None, name
-                assert await store.like(user, found.artist_id, guild_id=1)
+                assert await store.likes.like(user, found.artist_id, guild_id=1)
         expected = [(row["user_id"], row["artist_id"], "discord", None) for row in rows]
         expected += [
             (u, data.catalogue.lookup(n).artist_id, "discord", None)
             for u, names in NAMED_MEMBERS.items()
             for n in names
         ]
-        assert await store.all_likes() == sorted(expected)
+        assert await store.likes.all_likes() == sorted(expected)
         return sorted(expected)
 
 
 async def store_state(url: str) -> tuple[list, int, int]:
     async with Store(create_engine(url)) as store:
-        return await store.all_likes(), await store.revision(), len(await store.snapshots(limit=1_000))
+        return await store.likes.all_likes(), await store.revision(), len(await store.snapshots.recent(limit=1_000))
 
 
 def check_previous_snapshot_serves(snapshot: Snapshot, data: RealData) -> None:
@@ -226,17 +223,15 @@ def test_sigkill_mid_refit_keeps_the_previous_snapshot_and_every_like(
     monkeypatch.setattr("recommender.models.als.ALSRecommender.fit", no_fit)
 
     async def restart() -> None:
-        store = await open_store(store_url, real_data.catalogue)
+        settings = settings_for_tests(snapshot_dir.parent, store_url, snapshot_dir=snapshot_dir)
+        app = await build_app(settings, data=real_data)
         try:
-            service = RefitService(store, real_data.lastfm, fingerprint, real_data.catalogue, snapshot_dir)
-            state = await service.start()
-            assert state.snapshot.version == before.version
-            library = MemberLibrary(store, service)
+            assert app.models.state is not None and app.models.state.snapshot.version == before.version
             for user, names in NAMED_MEMBERS.items():
-                assert {a.name for a in await library.liked_artists(user)} == set(names)
-                assert len(await library.recommend(user, 5)) == 5
+                assert {a.name for a in await app.library.liked_artists(user)} == set(names)
+                assert len(await app.library.recommend(user, 5)) == 5
         finally:
-            await store.close()
+            await app.close()
 
     asyncio.run(restart())
     monkeypatch.undo()

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from bot.services.social import MembersUnavailable, SocialError, SocialService
 from db.models import likes
-
-from .conftest import Services
+from tests.helpers.db import add_member
+from tests.helpers.services import Services
 
 GUILD = 4242
 ART_POP = ("Radiohead", "Björk", "Portishead", "Massive Attack")
@@ -19,7 +19,7 @@ METAL = ("Metallica", "Slayer", "Iron Maiden", "Megadeth")
 
 async def like_all(service, user_id: int, names, guild_id: int | None = GUILD) -> None:
     for name in names:
-        await service.store.like(user_id, service.catalogue.lookup(name).artist_id, guild_id=guild_id)
+        await service.store.likes.like(user_id, service.catalogue.lookup(name).artist_id, guild_id=guild_id)
 
 
 def test_blend_recommends_new_artists_and_says_whom_each_suits(served: Services, forbid_fitting: list[int]) -> None:
@@ -51,15 +51,15 @@ def test_blend_names_private_and_empty_members_or_leaves_them_out(served: Servic
             await like_all(service, 1, ART_POP)
             await like_all(service, 2, METAL)
             await like_all(service, 3, ("Muse",))
-            await service.store.set_privacy(3, "private")
-            await service.store.ensure_user(4, GUILD)  # no likes
+            await service.store.members.set_privacy(3, "private")
+            await add_member(service.store, 4, GUILD)  # no likes
             with pytest.raises(MembersUnavailable) as caught:
                 await social.blend(1, [1, 2, 3, 4])
             assert caught.value.private == (3,) and caught.value.empty == (4,)
             voice = await social.blend(1, [1, 2, 3, 4], skip_unavailable=True)
             assert voice.members == (1, 2) and voice.left_out.private == (3,)
             # The asker may blend even when their own privacy is private.
-            await service.store.set_privacy(1, "private")
+            await service.store.members.set_privacy(1, "private")
             assert (await social.blend(1, [1, 2])).members == (1, 2)
 
     served.run(scenario)
@@ -85,7 +85,7 @@ def test_compare_calibrates_alike_and_unlike_and_lists_shared_artists(
             assert await social.calibration() is await social.calibration()
             with pytest.raises(SocialError):
                 await social.compare(1, 1)
-            await service.store.set_privacy(3, "private")
+            await service.store.members.set_privacy(3, "private")
             with pytest.raises(MembersUnavailable) as caught:
                 await social.compare(1, 3)
             assert caught.value.private == (3,)
@@ -104,7 +104,7 @@ def test_neighbours_ranks_public_members_of_the_server(served: Services, forbid_
             await like_all(service, 2, ("Radiohead", "Portishead", "Sigur Rós"))
             await like_all(service, 3, METAL)
             await like_all(service, 4, ART_POP)  # identical taste, but private
-            await service.store.set_privacy(4, "private")
+            await service.store.members.set_privacy(4, "private")
             await like_all(service, 5, ART_POP, guild_id=999)  # another server
             found = await social.neighbours(1, GUILD)
             assert [n.user_id for n in found] == [2, 3]
@@ -147,7 +147,7 @@ def test_genres_respect_privacy_and_need_likes(served: Services, forbid_fitting:
             await like_all(service, 1, METAL)
             genres = dict(await social.genres(2, 1))
             assert max(genres, key=genres.get) in {"metal", "thrash metal", "heavy metal"}
-            await service.store.set_privacy(1, "private")
+            await service.store.members.set_privacy(1, "private")
             assert await social.genres(1, 1)  # their own
             with pytest.raises(MembersUnavailable):
                 await social.genres(2, 1)

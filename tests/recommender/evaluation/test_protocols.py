@@ -17,9 +17,9 @@ from recommender.evaluation.protocols import (
     new_member_split,
     recommend_in_batches,
 )
-from recommender.evaluation.registry import MODEL_DESCRIPTIONS, MODEL_FACTORIES, make_model
 from recommender.models import MostPopular
-from tests.recommender.conftest import planted_clusters
+from recommender.models.registry import MODEL_DESCRIPTIONS, MODELS, make_model
+from tests.helpers.matrices import planted_clusters
 
 METRIC_KEYS = {"ndcg@10", "precision@10", "recall@10", "map@10", "fit_seconds", "users"}
 
@@ -182,7 +182,7 @@ def test_evaluate_p2_reports_every_model_and_like_count() -> None:
 
 def test_registry_builds_every_p1_model_and_describes_it() -> None:
     # encore-spark is registered but left out of P1's default run: it needs the optional Spark extra.
-    assert set(P1_MODELS) | {"encore-spark"} == set(MODEL_FACTORIES) == set(MODEL_DESCRIPTIONS)
+    assert set(P1_MODELS) | {"encore-spark"} == set(MODELS) == set(MODEL_DESCRIPTIONS)
     for name in P1_MODELS:
         first, second = make_model(name), make_model(name)
         assert first is not second, "each call builds a fresh, unfitted model"

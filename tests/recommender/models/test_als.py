@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.models import ALSConfig, ALSRecommender
-from tests.recommender.conftest import planted_clusters
+from tests.helpers.matrices import planted_clusters
 
 CONFIG = ALSConfig(factors=8, regularization=1.0, iterations=15, random_state=0)
 

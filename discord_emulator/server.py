@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import yarl
 from aiohttp import web
 
-from bot.emulator.gateway import PRIVILEGED_INTENTS, Gateway
-from bot.emulator.interactions import InteractionDriver
-from bot.emulator.records import GatewayEvent, InteractionRecord, InteractionRegistry, RecordedRequest
-from bot.emulator.rest import API_PREFIX, Fault, RestAPI
-from bot.emulator.state import JSON, Channel, EmulatorState, Guild, Member, Role, VoiceState
+from discord_emulator.gateway import Gateway
+from discord_emulator.gateway_protocol import PRIVILEGED_INTENTS
+from discord_emulator.interactions import InteractionDriver
+from discord_emulator.records import InteractionRegistry
+from discord_emulator.rest import API_PREFIX, RestAPI
+from discord_emulator.state import EmulatorState
 
 
 def make_token(bot_id: int) -> str:
     """A token shaped like Discord's: base64(user id) . 6 chars . 38 chars."""
     head = base64.urlsafe_b64encode(str(bot_id).encode()).decode().rstrip("=")
     return f"{head}.{secrets.token_urlsafe(8)[:6]}.{secrets.token_urlsafe(32)[:38]}"
+
+
+class Delegate:
+    """``name = Delegate("component")`` on DiscordEmulator: the component's attribute of that name, live.
+
+    Methods come back bound to the component, so their signatures and docstrings are the component's own.
+    """
+
+    def __init__(self, component: str, attribute: str | None = None) -> None:
+        self.component = component
+        self.attribute = attribute
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = self.attribute or name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return getattr(getattr(instance, self.component), str(self.attribute))
 
 
 class ClientRedirect:
@@ -68,14 +87,12 @@ class DiscordEmulator:
         self.token: str = token or make_token(self.state.bot_user.id)
         self.privileged_intents = frozenset(privileged_intents)
         self.interactions = InteractionRegistry()
-        self.gateway_events: list[GatewayEvent] = []
         self.gateway = Gateway(
             self.state,
             token_check=lambda t: t == self.token,
             resume_url=lambda: self.resume_gateway_url,
             heartbeat_interval_ms=heartbeat_interval_ms,
             privileged_intents=self.privileged_intents,
-            log=self.gateway_events,
         )
         self.rest = RestAPI(
             self.state,
@@ -103,7 +120,7 @@ class DiscordEmulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
-        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.rest.serve_attachment)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.rest.attachments.serve)
         app.router.add_get("/", self._index)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self.rest.handle)
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
@@ -164,132 +181,35 @@ class DiscordEmulator:
         """Redirect discord.py (REST and gateway) here; use as ``with emu.point_client_here(): ...`` to undo."""
         return ClientRedirect(self.api_base, self.gateway_url)
 
-    # -- records ----------------------------------------------------------------------------------
+    # -- the components' own API, on the emulator ------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.rest.requests
+    application_id = Delegate("state")
+    add_guild = Delegate("state")
+    add_member = Delegate("state")
+    add_role = Delegate("state")
+    add_text_channel = Delegate("state")
+    add_voice_channel = Delegate("state")
+    join_voice = Delegate("state")
+    leave_voice = Delegate("state")
+    #: ``commands(guild)``: a guild's own commands plus global ones; ``commands()``: only global ones.
+    commands = Delegate("state", "commands_for")
 
-    @property
-    def internal_errors(self) -> list[str]:
-        return self.rest.internal_errors
+    requests = Delegate("rest")
+    requests_to = Delegate("rest")
+    internal_errors = Delegate("rest")
+    #: Answer the next ``times`` matching REST requests with ``status`` (429s carry retry headers).
+    fail_next = Delegate("rest", "add_fault")
 
-    @property
-    def identify_count(self) -> int:
-        return self.gateway.identify_count
+    gateway_events = Delegate("gateway", "log")
+    identify_count = Delegate("gateway")
+    resume_count = Delegate("gateway")
+    drop_connection = Delegate("gateway")
+    request_reconnect = Delegate("gateway")
+    invalidate_session = Delegate("gateway", "invalidate_sessions")
+    wait_for_gateway = Delegate("gateway", "wait_for_event")
 
-    @property
-    def resume_count(self) -> int:
-        return self.gateway.resume_count
-
-    def requests_to(self, method: str, route: str) -> list[RecordedRequest]:
-        """Recorded requests routed to a template, e.g. ``("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")``."""
-        return [r for r in self.requests if r.method == method and r.route == route]
-
-    # -- world building (see EmulatorState) -------------------------------------------------------
-
-    @property
-    def application_id(self) -> int:
-        return self.state.application.id
-
-    def add_guild(self, name: str, **kwargs: Any) -> Guild:
-        return self.state.add_guild(name, **kwargs)
-
-    def add_member(self, guild: Guild, username: str, *, manage_guild: bool = False, **kwargs: Any) -> Member:
-        return self.state.add_member(guild, username, manage_guild=manage_guild, **kwargs)
-
-    def add_role(self, guild: Guild, name: str, permissions: int = 0) -> Role:
-        return self.state.add_role(guild, name, permissions)
-
-    def add_text_channel(self, guild: Guild, name: str = "general", **kwargs: Any) -> Channel:
-        return self.state.add_text_channel(guild, name, **kwargs)
-
-    def add_voice_channel(self, guild: Guild, name: str = "Lounge", **kwargs: Any) -> Channel:
-        return self.state.add_voice_channel(guild, name, **kwargs)
-
-    def join_voice(self, guild: Guild, member: Member, channel: Channel) -> VoiceState:
-        return self.state.join_voice(guild, member, channel)
-
-    def leave_voice(self, guild: Guild, member: Member) -> None:
-        self.state.leave_voice(guild, member)
-
-    def commands(self, guild: Guild | None = None) -> list[JSON]:
-        """Registered commands: a guild's own plus global ones (or only global ones)."""
-        return self.state.commands_for(guild.id if guild else None)
-
-    # -- driving the bot --------------------------------------------------------------------------
-
-    async def invoke(
-        self,
-        guild: Guild,
-        channel: Channel,
-        member: Member,
-        command_name: str,
-        options: Mapping[str, Any] | None = None,
-        subcommand: str | None = None,
-    ) -> InteractionRecord:
-        return await self.driver.invoke(guild, channel, member, command_name, options, subcommand)
-
-    async def autocomplete(
-        self,
-        guild: Guild,
-        channel: Channel,
-        member: Member,
-        command_name: str,
-        focused_option: str,
-        value: str,
-        other_options: Mapping[str, Any] | None = None,
-        subcommand: str | None = None,
-    ) -> InteractionRecord:
-        return await self.driver.autocomplete(
-            guild, channel, member, command_name, focused_option, value, other_options, subcommand
-        )
-
-    async def click(
-        self,
-        record_or_message: InteractionRecord | Mapping[str, Any] | int,
-        custom_id: str,
-        member: Member,
-        *,
-        values: list[str] | None = None,
-    ) -> InteractionRecord:
-        return await self.driver.click(record_or_message, custom_id, member, values=values)
-
-    async def submit_modal(
-        self, record: InteractionRecord, values: Mapping[str, str], member: Member | None = None
-    ) -> InteractionRecord:
-        return await self.driver.submit_modal(record, values, member)
-
-    async def send_message(self, guild: Guild, channel: Channel, member: Member, content: str) -> JSON:
-        """A user posts in a channel (MESSAGE_CREATE; content hidden without the MESSAGE_CONTENT intent)."""
-        return self.state.create_message(channel, member.user, {"content": content}).payload
-
-    # -- gateway hooks ----------------------------------------------------------------------------
-
-    async def drop_connection(self, code: int = 4000, *, abrupt: bool = False) -> int:
-        """Cut the bot's gateway socket(s) with a resumable close; the client should RESUME."""
-        return await self.gateway.drop_connection(code, abrupt=abrupt)
-
-    def request_reconnect(self) -> None:
-        self.gateway.request_reconnect()
-
-    async def invalidate_session(self, *, resumable: bool = False) -> None:
-        await self.gateway.invalidate_sessions(resumable=resumable)
-
-    async def wait_for_gateway(
-        self, predicate: Callable[[GatewayEvent], bool], timeout: float = 5.0, *, include_past: bool = True
-    ) -> GatewayEvent:
-        return await self.gateway.wait_for_event(predicate, timeout, include_past=include_past)
-
-    def fail_next(
-        self,
-        method: str,
-        path_regex: str,
-        status: int,
-        body: JSON | None = None,
-        *,
-        times: int = 1,
-        retry_after: float = 0.2,
-    ) -> Fault:
-        """Answer the next ``times`` matching REST requests with ``status`` (429s carry retry headers)."""
-        return self.rest.add_fault(method, path_regex, status, body, times=times, retry_after=retry_after)
+    invoke = Delegate("driver")
+    autocomplete = Delegate("driver")
+    click = Delegate("driver")
+    submit_modal = Delegate("driver")
+    send_message = Delegate("driver")

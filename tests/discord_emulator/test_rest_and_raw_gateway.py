@@ -7,9 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import DiscordEmulator
-
-from .support import emulator_only, run
+from discord_emulator import DiscordEmulator
+from tests.helpers.emulator import emulator_only, run
 
 
 def _auth(emu: DiscordEmulator, token: str | None = None) -> dict[str, str]:
@@ -80,7 +79,7 @@ def test_bot_channel_messages_over_rest() -> None:
         async with emulator_only() as world, aiohttp.ClientSession(headers=_auth(world.emulator)) as http:
             emu, channel = world.emulator, world.general
             url = f"{emu.api_base}/channels/{channel.id}/messages"
-            async with http.post(url, json={"content": "hello <@%d>" % world.alice.id}) as response:
+            async with http.post(url, json={"content": f"hello <@{world.alice.id}>"}) as response:
                 assert response.status == 200
                 created = await response.json()
             assert created["mentions"][0]["id"] == str(world.alice.id)

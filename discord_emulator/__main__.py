@@ -1,4 +1,4 @@
-"""Run the emulator on its own: ``python -m bot.emulator --port 8765 [--seed]``.
+"""Run the emulator on its own: ``python -m discord_emulator --port 8765 [--seed]``.
 
 Prints the URLs and token to point a discord.py client at, then serves until interrupted.
 """
@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 
-from bot.emulator.server import DiscordEmulator
+from discord_emulator.server import DiscordEmulator
 
 
 def _seed(emulator: DiscordEmulator) -> None:
@@ -55,7 +55,7 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m discord_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--token", default=None, help="bot token to accept (default: a random one, printed)")

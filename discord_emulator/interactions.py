@@ -12,10 +12,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.emulator import permissions as perms
-from bot.emulator.gateway import Gateway
-from bot.emulator.records import InteractionRecord, InteractionRegistry, find_component
-from bot.emulator.state import FLAG_EPHEMERAL, JSON, Channel, EmulatorState, Guild, Member, Role, User
+from discord_emulator import permissions as perms
+from discord_emulator.gateway import Gateway
+from discord_emulator.guild import Guild
+from discord_emulator.messages import FLAG_EPHEMERAL
+from discord_emulator.models import JSON, Channel, Member, Role, User
+from discord_emulator.records import InteractionRecord, InteractionRegistry, find_component
+from discord_emulator.state import EmulatorState
 
 # Interaction types.
 APPLICATION_COMMAND = 2
@@ -179,6 +182,12 @@ class InteractionDriver:
         data = {"custom_id": modal["custom_id"], "components": components}
         message = record.payload.get("message") if record.type == MESSAGE_COMPONENT else None
         return self._dispatch(MODAL_SUBMIT, guild, channel, member, data=data, message=message)
+
+    async def send_message(self, guild: Guild, channel: Channel, member: Member, content: str) -> JSON:
+        """A user posts in a channel (MESSAGE_CREATE; content hidden without the MESSAGE_CONTENT intent)."""
+        if channel.guild_id != guild.id:
+            raise ValueError(f"channel {channel.name!r} is not in {guild.name!r}")
+        return self.state.messages.create(channel, member.user, {"content": content}).payload
 
     # -- payload building -------------------------------------------------------------------------
 
@@ -386,7 +395,7 @@ class InteractionDriver:
                     return message
             raise ValueError(f"none of {target!r}'s messages has a component {custom_id!r}")
         message_id = int(target["id"]) if isinstance(target, Mapping) else int(target)
-        stored = self.state.live_message(message_id)
+        stored = self.state.messages.live(message_id)
         if stored is None:
             raise ValueError(f"message {message_id} does not exist (or was deleted)")
         return stored.payload

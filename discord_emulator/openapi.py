@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bot.emulator.records import RecordedRequest
+from discord_emulator.records import RecordedRequest
 
 _SPEC_URI = "urn:discord:openapi"
 _API_PREFIX = re.compile(r"^/api/v\d+")

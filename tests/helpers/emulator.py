@@ -18,11 +18,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator, Guild, Member
-from bot.emulator.state import Channel
-from tests.support import openapi_spec_path as spec_path  # noqa: F401  (the emulator tests import it from here)
+from discord_emulator import Channel, DiscordEmulator, Guild, Member
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: No single test may take longer than this, whatever hangs.
 TEST_TIMEOUT = 30.0
@@ -37,6 +35,16 @@ def run(scenario: Callable[[], Awaitable[Any]], timeout: float = TEST_TIMEOUT) -
         return result
 
     return asyncio.run(guarded())
+
+
+async def eventually(condition: Callable[[], object], timeout: float = 10.0, what: str = "the condition") -> None:
+    """Wait until ``condition()`` is true; ``timeout`` only guards against a hang, it is not a speed limit."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        await asyncio.sleep(0.01)
 
 
 async def _assert_no_leaked_tasks(grace: float = 2.0) -> None:

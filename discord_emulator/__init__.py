@@ -14,25 +14,28 @@ An unmodified discord.py client logs in to it after ``emulator.point_client_here
 
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.records import (
+from discord_emulator.guild import Guild
+from discord_emulator.messages import StoredMessage
+from discord_emulator.models import JSON, Channel, Member, Role, User, VoiceState
+from discord_emulator.records import (
     CallbackRecord,
     GatewayEvent,
     InteractionRecord,
     RecordedRequest,
     WebhookAction,
 )
-from bot.emulator.server import ClientRedirect, DiscordEmulator
-from bot.emulator.snowflake import SnowflakeGenerator, snowflake_time
-from bot.emulator.state import Channel, EmulatorState, Guild, Member, Role, User, VoiceState
+from discord_emulator.server import ClientRedirect, DiscordEmulator
+from discord_emulator.snowflake import SnowflakeGenerator, snowflake_time
+from discord_emulator.state import EmulatorState
 
 if TYPE_CHECKING:
-    from bot.emulator.openapi import OpenAPIValidator
+    from discord_emulator.openapi import OpenAPIValidator
 
 
 def __getattr__(name: str) -> Any:
     # The validator needs jsonschema (a test dependency); the demo can import the emulator without it.
     if name == "OpenAPIValidator":
-        from bot.emulator.openapi import OpenAPIValidator
+        from discord_emulator.openapi import OpenAPIValidator
 
         return OpenAPIValidator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -47,11 +50,13 @@ __all__ = [
     "GatewayEvent",
     "Guild",
     "InteractionRecord",
+    "JSON",
     "Member",
     "OpenAPIValidator",
     "RecordedRequest",
     "Role",
     "SnowflakeGenerator",
+    "StoredMessage",
     "User",
     "VoiceState",
     "WebhookAction",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import OpenAPIValidator
-
-from .support import run, running_bot, spec_path
+from discord_emulator import OpenAPIValidator
+from tests.helpers.emulator import run, running_bot
+from tests.support import openapi_spec_path as spec_path
 
 CALLBACK = "/api/v10/interactions/1234567890123456789/aW50ZXJhY3Rpb246abc/callback"
 

@@ -276,4 +276,4 @@ def _number(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
 
 
-__all__ = ["DEFAULT_API_KEY", "Failure", "FakeLastFm", "FakeRequest"]
+__all__ = ["API_PATH", "DEFAULT_API_KEY", "Failure", "FakeLastFm", "FakeRequest"]

@@ -8,9 +8,8 @@ import contextlib
 import discord
 import pytest
 
-from bot.emulator.gateway import HEARTBEAT, HEARTBEAT_ACK, IDENTIFY, RESUME
-
-from .support import EncoreTestBot, default_intents, emulator_only, run, running_bot
+from discord_emulator.gateway_protocol import HEARTBEAT, HEARTBEAT_ACK, IDENTIFY, RESUME
+from tests.helpers.emulator import EncoreTestBot, default_intents, emulator_only, eventually, run, running_bot
 
 
 def test_ready_and_guild_create_populate_the_client_cache() -> None:
@@ -74,10 +73,9 @@ def test_late_changes_are_dispatched_as_events() -> None:
             emu.join_voice(world.guild, newcomer, world.lounge)
             guild = bot.get_guild(world.guild.id)
             assert guild is not None
-            for _ in range(100):
-                if guild.get_member(newcomer.id) and guild.get_member(newcomer.id).voice:  # type: ignore[union-attr]
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(
+                lambda: (m := guild.get_member(newcomer.id)) is not None and m.voice, what="the voice join"
+            )
             assert guild.get_member(newcomer.id).voice.channel.id == world.lounge.id  # type: ignore[union-attr]
 
     run(scenario)
@@ -198,10 +196,7 @@ def test_without_members_intent_only_bot_and_voice_members_are_sent() -> None:
             await world.emulator.send_message(world.guild, world.general, world.alice, "hidden words")
             bot_mention = world.emulator.state.bot_user.mention
             await world.emulator.send_message(world.guild, world.general, world.alice, f"{bot_mention} visible")
-            for _ in range(100):
-                if len(seen) == 2:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: len(seen) == 2, what="both messages")
             assert [m.content for m in seen] == ["", f"{bot_mention} visible"]
 
     run(scenario)

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.emulator.state import FLAG_EPHEMERAL, FLAG_LOADING, JSON
+from discord_emulator.messages import FLAG_EPHEMERAL, FLAG_LOADING
+from discord_emulator.models import JSON
 
 if TYPE_CHECKING:
-    from bot.emulator.state import EmulatorState
+    from discord_emulator.state import EmulatorState
 
 # Interaction callback types (https://discord.com/developers/docs/interactions/receiving-and-responding).
 PONG = 1
