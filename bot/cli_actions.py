@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.services.library import split_names
 from bot.services.refit import RefitService
 from bot.services.startup import open_store
 from bot.settings import Settings, redact_url
@@ -185,19 +186,6 @@ def parse_likes(names: Iterable[str], catalogue: ArtistCatalogue) -> ParsedLikes
         elif artist not in artists:
             artists.append(artist)
     return ParsedLikes(artists, unknown)
-
-
-def split_names(text: str, catalogue: ArtistCatalogue) -> list[str]:
-    """Split on commas, but keep names that contain one ("Crosby, Stills, Nash & Young") whole."""
-    pieces = [p.strip() for p in text.split(",")]
-    names, start = [], 0
-    while start < len(pieces):
-        end = len(pieces)
-        while end > start + 1 and catalogue.lookup(", ".join(pieces[start:end])) is None:
-            end -= 1
-        names.append(", ".join(pieces[start:end]))
-        start = end
-    return [n for n in names if n]
 
 
 def no_match_message(name: str, catalogue: ArtistCatalogue) -> str:
