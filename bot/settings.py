@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from db.engine import default_sqlite_url
+from db.engine import UnsupportedDatabaseURL, async_url, default_sqlite_url
 
 
 class SettingsError(ValueError):
@@ -62,11 +62,13 @@ class Settings:
         environ = os.environ if environ is None else environ
         home = _path(environ, "ENCORE_HOME") or Path(platformdirs.user_data_dir("encore"))
         database_url = environ.get("ENCORE_DATABASE_URL", "").strip() or default_sqlite_url(home)
-        if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        try:
+            database_url = async_url(database_url)
+        except UnsupportedDatabaseURL:
             raise SettingsError(
-                f"ENCORE_DATABASE_URL={redact_url(database_url)} is not supported; use sqlite+aiosqlite:///PATH "
-                "or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
-            )
+                f"ENCORE_DATABASE_URL={redact_url(database_url)} is not supported; use sqlite:///PATH "
+                "or postgresql://USER:PASSWORD@HOST/DB"
+            ) from None
         return cls(
             home=home,
             lastfm_dir=_path(environ, "ENCORE_LASTFM_DIR"),

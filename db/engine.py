@@ -22,6 +22,31 @@ def default_sqlite_url(home: Path) -> str:
     return f"sqlite+aiosqlite:///{Path(home).expanduser() / SQLITE_FILENAME}"
 
 
+# Plain URLs as hosts and guides write them, and the async driver each maps to.
+_ASYNC_DRIVERS: Final = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class UnsupportedDatabaseURL(ValueError):
+    """The URL names neither SQLite nor PostgreSQL."""
+
+
+def async_url(url: str) -> str:
+    """`url` with the async driver the store runs on: ``sqlite:///f`` → ``sqlite+aiosqlite:///f``,
+    ``postgres://…`` / ``postgresql://…`` → ``postgresql+asyncpg://…``."""
+    scheme, separator, rest = url.partition("://")
+    driver = _ASYNC_DRIVERS.get(scheme.lower()) if separator else None
+    if driver is None:
+        raise UnsupportedDatabaseURL(scheme or url)
+    return f"{driver}://{rest}"
+
+
 def to_sync_url(url: str) -> str:
     """The same database through the dialect's default synchronous driver (sqlite3, psycopg2)."""
     parsed = make_url(url)
@@ -35,7 +60,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     of failing) and enforced foreign keys (cascades) on every connection; the file's folder is
     created if missing.
     """
-    parsed = make_url(url)
+    parsed = make_url(async_url(url))
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, **kwargs)
     _make_parent(parsed)

@@ -48,3 +48,19 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
 def test_a_bad_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"ENCORE_HOME": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite:////srv/encore.sqlite3", "sqlite+aiosqlite:////srv/encore.sqlite3"),
+        ("sqlite+aiosqlite:///e.db", "sqlite+aiosqlite:///e.db"),
+        ("postgres://u:p@db/encore", "postgresql+asyncpg://u:p@db/encore"),
+        ("postgresql://u:p@db:5433/encore", "postgresql+asyncpg://u:p@db:5433/encore"),
+        ("postgresql+psycopg2://u@db/encore", "postgresql+asyncpg://u@db/encore"),
+        ("postgresql+asyncpg://u@db/encore", "postgresql+asyncpg://u@db/encore"),
+    ],
+)
+def test_plain_database_urls_map_to_the_async_drivers(tmp_path: Path, given: str, used: str) -> None:
+    settings = Settings.from_env({"ENCORE_HOME": str(tmp_path), "ENCORE_DATABASE_URL": given})
+    assert settings.database_url == used
