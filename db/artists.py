@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.database import CHUNK, Database, bump_revision, run
+from db.database import CHUNK, Database, bump_revision
 from db.models import MEMBER_ARTIST_ID_BASE, artists, utcnow
 from db.rows import ArtistRow
 
@@ -72,20 +72,17 @@ class Artists:
                     return existing
                 highest = await conn.scalar(select(func.max(artists.c.id)).where(artists.c.id >= MEMBER_ARTIST_ID_BASE))
                 new_id = MEMBER_ARTIST_ID_BASE if highest is None else highest + 1
-                result = await run(
+                added = await self._db.insert_new(
                     conn,
-                    self._db.insert(artists)
-                    .values(
-                        id=new_id,
-                        name=name,
-                        normalized_name=normalized_name,
-                        url=url,
-                        source="member",
-                        created_at=utcnow(),
-                    )
-                    .on_conflict_do_nothing(),
+                    artists,
+                    id=new_id,
+                    name=name,
+                    normalized_name=normalized_name,
+                    url=url,
+                    source="member",
+                    created_at=utcnow(),
                 )
-                if result.rowcount:
+                if added:
                     await bump_revision(conn)
                     return new_id
                 # Someone else's insert won: either this very name (use theirs) or this id

@@ -78,6 +78,11 @@ class Database:
         """The dialect's INSERT: both offer on_conflict_do_nothing / on_conflict_do_update."""
         return self._dialect_insert(table)
 
+    async def insert_new(self, conn: AsyncConnection, table: Table, **values: Any) -> bool:
+        """Insert one row unless its key is taken (``ON CONFLICT DO NOTHING``); True if it is new."""
+        result = await run(conn, self.insert(table).values(**values).on_conflict_do_nothing())
+        return result.rowcount > 0
+
     async def revision(self) -> int:
         """A number that grows whenever member data changes (deletions included)."""
         async with self.engine.connect() as conn:
@@ -93,19 +98,12 @@ class Database:
     async def ensure_member(self, conn: AsyncConnection, user_id: int, guild_id: int | None) -> bool:
         """Record the member, and the server and membership when given; True if a row was new."""
         now = utcnow()
-        changed = (
-            await run(conn, self.insert(users).values(id=user_id, created_at=now).on_conflict_do_nothing())
-        ).rowcount > 0
+        new_user = await self.insert_new(conn, users, id=user_id, created_at=now)
         if guild_id is None:
-            return changed
-        new_guild = (
-            await run(conn, self.insert(guilds).values(id=guild_id, created_at=now).on_conflict_do_nothing())
-        ).rowcount > 0
-        joined = await run(
-            conn,
-            self.insert(memberships).values(user_id=user_id, guild_id=guild_id, joined_at=now).on_conflict_do_nothing(),
-        )
-        return changed or new_guild or joined.rowcount > 0
+            return new_user
+        new_guild = await self.insert_new(conn, guilds, id=guild_id, created_at=now)
+        joined = await self.insert_new(conn, memberships, user_id=user_id, guild_id=guild_id, joined_at=now)
+        return new_user or new_guild or joined
 
 
 async def run(conn: AsyncConnection, statement: Any) -> CursorResult[Any]:

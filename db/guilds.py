@@ -74,9 +74,7 @@ class Guilds:
         if penalty is not None and not (penalty >= 0 and penalty != float("inf")):
             raise ValueError("the popularity penalty must be a number >= 0")
         async with self._db.write() as conn:
-            await conn.execute(
-                self._db.insert(guilds).values(id=guild_id, created_at=utcnow()).on_conflict_do_nothing()
-            )
+            await self._db.insert_new(conn, guilds, id=guild_id, created_at=utcnow())
             await conn.execute(update(guilds).where(guilds.c.id == guild_id).values(popularity_penalty=penalty))
             # Other processes' caches only notice a write through the revision.
             await bump_revision(conn)

@@ -58,18 +58,15 @@ class Likes:
         async with self._db.write() as conn:
             await _require_artist(conn, artist_id)
             changed = await self._db.ensure_member(conn, user_id, guild_id)
-            inserted = await run(
+            inserted = await self._db.insert_new(
                 conn,
-                self._db.insert(likes)
-                .values(
-                    user_id=user_id,
-                    artist_id=artist_id,
-                    guild_id=guild_id,
-                    source=source,
-                    weight=weight,
-                    created_at=utcnow(),
-                )
-                .on_conflict_do_nothing(),
+                likes,
+                user_id=user_id,
+                artist_id=artist_id,
+                guild_id=guild_id,
+                source=source,
+                weight=weight,
+                created_at=utcnow(),
             )
             cleared = await run(
                 conn,
@@ -77,9 +74,9 @@ class Likes:
                     not_interested.c.user_id == user_id, not_interested.c.artist_id == artist_id
                 ),
             )
-            if changed or inserted.rowcount or cleared.rowcount:
+            if changed or inserted or cleared.rowcount:
                 await bump_revision(conn)
-        return inserted.rowcount > 0
+        return inserted
 
     async def import_likes(
         self,
@@ -169,15 +166,12 @@ class Likes:
         async with self._db.write() as conn:
             await _require_artist(conn, artist_id)
             changed = await self._db.ensure_member(conn, user_id, None)
-            inserted = await run(
-                conn,
-                self._db.insert(not_interested)
-                .values(user_id=user_id, artist_id=artist_id, created_at=utcnow())
-                .on_conflict_do_nothing(),
+            inserted = await self._db.insert_new(
+                conn, not_interested, user_id=user_id, artist_id=artist_id, created_at=utcnow()
             )
-            if changed or inserted.rowcount:
+            if changed or inserted:
                 await bump_revision(conn)
-        return inserted.rowcount > 0
+        return inserted
 
     async def taste_of(self, user_id: int) -> Taste:
         """The member's likes (with imported play counts) and marks: the recommendation hot path,

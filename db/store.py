@@ -8,7 +8,6 @@ engine, write path and read cache (`db.database`), so a write through any of the
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Table, func, select
@@ -60,12 +59,7 @@ class Store:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def revision(self) -> int:

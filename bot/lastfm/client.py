@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from types import TracebackType
 from typing import Any, Final, NamedTuple, Self
 
 import aiohttp
@@ -206,12 +205,7 @@ class LastFmClient:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def top_artists(self, username: str, limit: int = DEFAULT_PAGE_SIZE, max_pages: int = 1) -> list[TopArtist]:
