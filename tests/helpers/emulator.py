@@ -280,3 +280,20 @@ async def _wait_ready(bot: commands.Bot, task: asyncio.Task[None], timeout: floa
         raise AssertionError("the bot stopped before it became ready")
     if not done:
         raise AssertionError(f"the bot was not ready within {timeout}s")
+
+
+def with_running_bot(**options: Any) -> Callable[[Callable[[World], Awaitable[None]]], Callable[[], None]]:
+    """Make ``async def test_x(world)`` a plain test that runs inside ``running_bot(**options)``."""
+
+    def decorate(body: Callable[[World], Awaitable[None]]) -> Callable[[], None]:
+        def test() -> None:
+            async def scenario() -> None:
+                async with running_bot(**options) as world:
+                    await body(world)
+
+            run(scenario)
+
+        test.__name__, test.__qualname__, test.__doc__ = body.__name__, body.__qualname__, body.__doc__
+        return test
+
+    return decorate
