@@ -22,6 +22,7 @@ from typing import Final, Protocol
 
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
 from bot.services.library import MAX_NAME_LENGTH
+from bot.services.periodic import run_periodically
 from db.store import Store
 from recommender.catalogue import ArtistCatalogue, lastfm_url
 from recommender.text import clean_user_text, normalize_name
@@ -191,24 +192,22 @@ class LastFmImporter:
         every: float = REFRESH_CHECK_SECONDS,
         older_than: timedelta = REFRESH_AFTER,
     ) -> None:
-        """Refresh due links every `every` seconds until `stop` is set."""
-        while not stop.is_set():
-            try:
-                report = await self.refresh_due(older_than)
-                if report.due:
-                    log.info(
-                        "Last.fm refresh: %d due, %d refreshed, %d failed%s",
-                        report.due,
-                        report.refreshed,
-                        len(report.failed),
-                        f", stopped by {report.stopped_by.value}" if report.stopped_by else "",
-                    )
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad pass
-                log.exception("Last.fm refresh pass failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=every)
-            except TimeoutError:
-                pass
+        """Refresh due links now and then every `every` seconds until `stop` is set."""
+
+        async def refresh_once() -> None:
+            report = await self.refresh_due(older_than)
+            if report.due:
+                log.info(
+                    "Last.fm refresh: %d due, %d refreshed, %d failed%s",
+                    report.due,
+                    report.refreshed,
+                    len(report.failed),
+                    f", stopped by {report.stopped_by.value}" if report.stopped_by else "",
+                )
+
+        await run_periodically(
+            stop, every=every, step=refresh_once, logger=log, what="Last.fm refresh pass", immediately=True
+        )
 
     # -- internals -----------------------------------------------------------------------------
 
