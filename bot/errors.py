@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.faults import StorageProblem, StorageUnavailable, storage_problem
+
 if TYPE_CHECKING:
     from recommender.catalogue import Artist
 
@@ -40,6 +44,32 @@ class NoMatch(UserError):
         names = _join_names([escape(a.name, NAME_LIMIT) for a in self.suggestions[: self.SUGGESTIONS_SHOWN]])
         hint = f" Did you mean {names}?" if names else ""
         return f"no artist called “{escape(self.query, NAME_LIMIT)}”.{hint}"
+
+
+class CannotSave(UserError):
+    """The disk under the database or the snapshots is full or read-only; nothing was changed."""
+
+    def __init__(self, problem: StorageProblem) -> None:
+        super().__init__(f"Encore cannot save right now (the disk is {problem}); nothing was changed.")
+
+
+def as_user_error(error: BaseException) -> UserError | None:
+    """The reply-ready form of `error` if a member can be told about it (storage faults included)."""
+    if isinstance(error, UserError):
+        return error
+    if isinstance(error, StorageUnavailable):
+        return CannotSave(error.problem)
+    return None
+
+
+def failure_text(error: BaseException) -> str:
+    """One line for an operator or an admin: what stopped a job, without a driver's raw text."""
+    problem = storage_problem(error)
+    if problem is not None:
+        return str(CannotSave(problem))
+    if isinstance(error, SQLAlchemyError):
+        return "the database could not be reached (the cause is in the bot's log)"
+    return f"{type(error).__name__}: {error}"
 
 
 def _join_names(parts: Sequence[str]) -> str:

@@ -12,6 +12,7 @@ a refit loop and for the read cache.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import operator
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -21,9 +22,11 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import writer
+from db.faults import FaultLog, StorageUnavailable, storage_problem
 from db.models import guilds, memberships, store_revision, users, utcnow
 from db.read_cache import ReadCache
 
@@ -53,6 +56,7 @@ class Database:
         self._dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         # Other processes' writes are seen within this many seconds; see db.read_cache.
         self.cache = ReadCache(revision_poll_seconds)
+        self.faults = FaultLog()
 
     def connect(self) -> Any:
         """A connection for reads (``async with db.connect() as conn``)."""
@@ -65,12 +69,16 @@ class Database:
         self.cache.invalidate()
         try:
             # The writer engine takes SQLite's write lock at BEGIN; see db.engine.writer.
-            if self._write_lock is None:
-                async with self._writer.begin() as conn:
-                    yield conn
-                return
-            async with self._write_lock, self._writer.begin() as conn:
+            async with self._write_lock or contextlib.nullcontext(), self._writer.begin() as conn:
                 yield conn
+        except (DBAPIError, OSError) as error:
+            problem = storage_problem(error)
+            if problem is None:
+                raise
+            self.faults.failed(problem, error)
+            raise StorageUnavailable(problem) from error
+        else:
+            self.faults.succeeded()
         finally:
             self.cache.invalidate()
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import failure_text
 from bot.services.models.publishing import publish
 from bot.services.models.serving import Serving, ServingState
 from db.store import Store
@@ -97,7 +98,7 @@ class Refitter:
             try:
                 timings = await self._refit()
             except Exception as error:  # noqa: BLE001 - any failure must leave the old model serving
-                self.last_error = f"{type(error).__name__}: {error}"
+                self.last_error = failure_text(error)
                 state = self.serving.state
                 log.exception("refit failed; still serving %s", state.snapshot.version if state else "nothing")
                 if state is None:

@@ -225,7 +225,7 @@ def test_a_failed_refit_leaves_the_old_snapshot_serving(
 
             monkeypatch.setattr("recommender.training.save_snapshot", disk_full)
             assert await service.refit() is None
-            assert "No space left on device" in service.last_error
+            assert service.last_error == "Encore cannot save right now (the disk is full); nothing was changed."
             assert service.state is old_state
             assert service.engine.recommend_for_likes([radiohead, bjork], 5) == before
             monkeypatch.undo()
