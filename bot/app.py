@@ -87,7 +87,7 @@ async def build_app(
         data=data,
         store=store,
         models=models,
-        library=MemberLibrary(store, models),
+        library=MemberLibrary(store, models, max_likes=settings.max_likes_per_member),
         social=SocialService(store, models),
         lastfm=lastfm,
     )

@@ -44,6 +44,10 @@ class Settings:
     snapshot_dir_override: Path | None = None
     #: Seconds between a sharded bot's checks for a newer published snapshot (ENCORE_SNAPSHOT_POLL_SECONDS).
     snapshot_poll_seconds: float = 10.0
+    #: How many likes one member may store (ENCORE_MAX_LIKES).
+    max_likes_per_member: int = 2_000
+    #: How many new artists one member may add in a day (ENCORE_MAX_ADDED_ARTISTS_PER_DAY).
+    max_added_artists_per_day: int = 20
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -82,6 +86,8 @@ class Settings:
             lastfm_api_base=_url(environ, "ENCORE_LASTFM_API_BASE", ("http://", "https://")),
             snapshot_dir_override=_path(environ, "ENCORE_SNAPSHOT_DIR"),
             snapshot_poll_seconds=_positive_number(environ, "ENCORE_SNAPSHOT_POLL_SECONDS", 10.0),
+            max_likes_per_member=_positive_int(environ, "ENCORE_MAX_LIKES", 2_000),
+            max_added_artists_per_day=_positive_int(environ, "ENCORE_MAX_ADDED_ARTISTS_PER_DAY", 20),
         )
 
 
@@ -119,6 +125,15 @@ def _positive_number(environ: Mapping[str, str], name: str, default: float) -> f
     if not number > 0 or number == float("inf"):
         raise SettingsError(f"{name}={value} must be a positive number")
     return number
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        raise SettingsError(f"{name}={value} must be a whole number above 0")
+    return int(value)
 
 
 def _path(environ: Mapping[str, str], name: str) -> Path | None:

@@ -6,7 +6,7 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Integer, delete, literal_column, null, select, union_all
+from sqlalchemy import Integer, delete, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.database import (
@@ -28,6 +28,14 @@ _NO_TASTE = Taste((), (), ())
 _LIKED, _MARKED = 0, 1
 
 
+class LikeLimitReached(Exception):
+    """The member already has as many likes as one member may store; nothing was added."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} likes per member")
+        self.limit = limit
+
+
 def _taste_key(user_id: int) -> tuple[str, int]:
     return ("taste", user_id)
 
@@ -45,12 +53,14 @@ class Likes:
         guild_id: int | None = None,
         source: LikeSource = "discord",
         weight: float | None = None,
+        limit: int | None = None,
     ) -> bool:
         """Record that the member likes the artist; True if the like is new.
 
         Records the member (and server) if needed and clears a not-interested mark on the same
         artist. Repeating a like changes nothing, not even its weight or time.
-        Raises `UnknownArtistError` for an artist id the store lacks.
+        Raises `UnknownArtistError` for an artist id the store lacks, and `LikeLimitReached` when a
+        new like would take the member past `limit` likes (counted in the same transaction).
         """
         user_id = snowflake(user_id)
         guild_id = optional_snowflake(guild_id)
@@ -68,6 +78,9 @@ class Likes:
                 weight=weight,
                 created_at=utcnow(),
             )
+            if inserted and limit is not None and await _like_count(conn, user_id) > limit:
+                # Raising rolls the whole transaction back: the like and the member rows go.
+                raise LikeLimitReached(limit)
             cleared = await run(
                 conn,
                 delete(not_interested).where(
@@ -273,3 +286,7 @@ async def _require_artist(conn: AsyncConnection, artist_id: int) -> None:
     found = await conn.scalar(select(artists.c.id).where(artists.c.id == artist_id))
     if found is None:
         raise UnknownArtistError(artist_id)
+
+
+async def _like_count(conn: AsyncConnection, user_id: int) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(likes).where(likes.c.user_id == user_id)) or 0)

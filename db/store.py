@@ -18,12 +18,12 @@ from db.database import Database, UnknownArtistError
 from db.engine import create_engine
 from db.guilds import Guilds
 from db.lastfm_links import LastFmLinks
-from db.likes import Likes
+from db.likes import LikeLimitReached, Likes
 from db.members import Members
 from db.models import artists, guilds, lastfm_links, likes, model_snapshots, not_interested, users
 from db.snapshots import Snapshots
 
-__all__ = ["Store", "UnknownArtistError"]
+__all__ = ["LikeLimitReached", "Store", "UnknownArtistError"]
 
 
 class Store:

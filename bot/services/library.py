@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bot.errors import NoMatch, UserError
 from db.rows import Privacy, Taste
-from db.store import Store
+from db.store import LikeLimitReached, Store
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import MAX_RESULTS, Engine, EngineError, Explanation, Recommendation
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 MAX_NAME_LENGTH = 200
+#: How many likes one member may store (ENCORE_MAX_LIKES overrides it).
+DEFAULT_MAX_LIKES = 2_000
 #: Suggestions given for each name a likes list does not match (as `encore recommend --likes` prints them).
 LIST_SUGGESTIONS = 3
 
@@ -114,9 +116,19 @@ def parse_liked_names(text: str, catalogue: ArtistCatalogue) -> tuple[list[Artis
 
 
 class MemberLibrary:
-    def __init__(self, store: Store, models: ServedModels) -> None:
+    def __init__(self, store: Store, models: ServedModels, *, max_likes: int = DEFAULT_MAX_LIKES) -> None:
         self.store = store
         self.models = models
+        self.max_likes = max_likes
+
+    async def _store_like(self, user_id: int, artist_id: int, guild_id: int | None) -> bool:
+        try:
+            return await self.store.likes.like(user_id, artist_id, guild_id=guild_id, limit=self.max_likes)
+        except LikeLimitReached:
+            raise LibraryError(
+                f"you already like {self.max_likes:,} artists, as many as Encore keeps for one member; "
+                "/unlike some before adding more"
+            ) from None
 
     @property
     def catalogue(self) -> ArtistCatalogue:
@@ -136,13 +148,13 @@ class MemberLibrary:
 
     async def like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
         artist = self.resolve(name)
-        new = await self.store.likes.like(user_id, artist.artist_id, guild_id=guild_id)
+        new = await self._store_like(user_id, artist.artist_id, guild_id)
         return LikeResult(artist, new)
 
     async def like_artist_id(self, user_id: int, artist_id: int, guild_id: int | None = None) -> LikeResult:
         """A like for an artist already picked from the catalogue (a button or a menu)."""
         artist = self.catalogue.get(artist_id)
-        new = await self.store.likes.like(user_id, artist.artist_id, guild_id=guild_id)
+        new = await self._store_like(user_id, artist.artist_id, guild_id)
         return LikeResult(artist, new)
 
     async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
@@ -155,7 +167,7 @@ class MemberLibrary:
             row = await self.store.artists.get_artist(artist_id)
             assert row is not None
             await self.models.include_artists([(row.id, row.name, row.url)])
-        new = await self.store.likes.like(user_id, artist_id, guild_id=guild_id)
+        new = await self._store_like(user_id, artist_id, guild_id)
         return LikeResult(self.catalogue.get(artist_id), new)
 
     async def unlike(self, user_id: int, name: str) -> LikeResult:

@@ -64,3 +64,15 @@ def test_a_bad_value_names_its_variable(tmp_path: Path, name: str, value: str) -
 def test_plain_database_urls_map_to_the_async_drivers(tmp_path: Path, given: str, used: str) -> None:
     settings = Settings.from_env({"ENCORE_HOME": str(tmp_path), "ENCORE_DATABASE_URL": given})
     assert settings.database_url == used
+
+
+def test_caps_default_and_can_be_changed(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"ENCORE_HOME": str(tmp_path)})
+    assert (defaults.max_likes_per_member, defaults.max_added_artists_per_day) == (2_000, 20)
+    changed = Settings.from_env(
+        {"ENCORE_HOME": str(tmp_path), "ENCORE_MAX_LIKES": "50", "ENCORE_MAX_ADDED_ARTISTS_PER_DAY": "3"}
+    )
+    assert (changed.max_likes_per_member, changed.max_added_artists_per_day) == (50, 3)
+    for bad in ("0", "-5", "many", "1.5"):
+        with pytest.raises(SettingsError, match="ENCORE_MAX_LIKES"):
+            Settings.from_env({"ENCORE_HOME": str(tmp_path), "ENCORE_MAX_LIKES": bad})

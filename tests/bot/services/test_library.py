@@ -370,3 +370,19 @@ def test_parse_liked_names_keeps_names_with_commas_whole_and_suggests_for_the_re
     if comma_name is not None:
         found, unknown = parse_liked_names(f"{comma_name.name}, Radiohead", catalogue)
         assert found[0] == catalogue.lookup(comma_name.name) and not unknown
+
+
+def test_likes_stop_at_the_per_member_cap_and_nothing_past_it_is_stored(served: Services) -> None:
+    async def scenario() -> None:
+        async with served.library() as (_, library):
+            library.max_likes = 3
+            for name in ("Radiohead", "Björk", "Muse"):
+                assert (await library.like(USER, name)).new
+            with pytest.raises(LibraryError, match="already like 3 artists"):
+                await library.like(USER, "Coldplay")
+            assert not (await library.like(USER, "Muse")).new, "a repeated like is not a new one"
+            assert len(await library.store.likes.likes_of(USER)) == 3
+            await library.unlike(USER, "Muse")
+            assert (await library.like(USER, "Coldplay")).new
+
+    served.run(scenario)
