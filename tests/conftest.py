@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LASTFM_DIR = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+from tests.helpers.paths import DEFAULT_LASTFM_DIR
 
 
 @pytest.fixture(scope="session")

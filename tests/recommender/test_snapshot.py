@@ -24,7 +24,7 @@ from recommender.snapshot import (
     save_snapshot,
     snapshot_paths,
 )
-from tests.recommender.conftest import planted_clusters
+from tests.helpers.matrices import planted_clusters
 
 OLD, NEW = "20240101T000000000000Z", "20250101T000000000000Z"
 

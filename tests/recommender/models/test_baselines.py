@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.models import BPRRecommender, ItemKNNRecommender, MostPopular
-from tests.recommender.conftest import planted_clusters
+from tests.helpers.matrices import planted_clusters
 
 # implicit's CosineRecommender transposes its input internally and then warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore:Method expects CSR input")

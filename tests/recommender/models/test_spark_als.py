@@ -23,8 +23,8 @@ from recommender.models import ALSConfig, ALSRecommender
 from recommender.models.registry import make_model
 from recommender.snapshot import load_snapshot, save_snapshot
 from recommender.weighting import Weighting
-from tests.conftest import REPO_ROOT
 from tests.helpers.matrices import planted_clusters
+from tests.helpers.paths import REPO_ROOT
 
 CONFIG = ALSConfig(factors=8, regularization=1.0, iterations=10, random_state=0)
 N_USERS, N_ITEMS, CLUSTERS = 60, 40, 3
