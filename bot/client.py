@@ -10,8 +10,8 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.app import App
 from bot.errors import UserError
-from bot.services.container import Services
 from bot.utils import NEEDS_MANAGE_SERVER, NO_MENTIONS, reply_error, reply_user_error
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
 
     def __init__(
         self,
-        services: Services,
+        app: App,
         *,
         refit_poll_seconds: float = 30.0,
         follow_trainer: bool = False,
@@ -58,7 +58,7 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
             help_command=None,
             **client_options,
         )
-        self.services = services
+        self.app = app
         self.refit_poll_seconds = refit_poll_seconds
         self.follow_trainer = follow_trainer
         self._stopping = asyncio.Event()
@@ -71,14 +71,14 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
             await self.load_extension(cog)
         if self.syncs_commands:
             await self._sync_commands()
-        models = self.services.models
+        models = self.app.models
         if self.follow_trainer:
-            watch = models.follow(self._stopping, self.services.settings.snapshot_poll_seconds)
+            watch = models.follow(self._stopping, self.app.settings.snapshot_poll_seconds)
         else:
             watch = models.run(self._stopping, self.refit_poll_seconds)
         self._refit_task = asyncio.create_task(watch, name="encore-model-updates")
-        if self.services.lastfm is not None:
-            self._lastfm_task = asyncio.create_task(self.services.lastfm.run(self._stopping), name="encore-lastfm")
+        if self.app.lastfm is not None:
+            self._lastfm_task = asyncio.create_task(self.app.lastfm.run(self._stopping), name="encore-lastfm")
         # The catalogue, the store's metadata and discord.py's state live as long as the process;
         # freezing them spares the collector from rescanning them on every full collection.
         gc.freeze()
@@ -90,7 +90,7 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
         return True
 
     async def _sync_commands(self) -> None:
-        guild_id = self.services.settings.dev_guild
+        guild_id = self.app.settings.dev_guild
         if guild_id:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -113,7 +113,7 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
             except TimeoutError:
                 log.warning("a Last.fm refresh was still running at shutdown; that member keeps the earlier import")
         await super().close()
-        await self.services.close()
+        await self.app.close()
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: discord.app_commands.AppCommandError
@@ -139,8 +139,8 @@ class EncoreBot(EncoreBotBase, commands.Bot):
 class ShardedEncoreBot(EncoreBotBase, commands.AutoShardedBot):
     """Some of the bot's shards in this process (`encore run --shards 0-3 --shard-count 8`)."""
 
-    def __init__(self, services: Services, *, shard_ids: list[int], shard_count: int, **options: object) -> None:
-        super().__init__(services, shard_ids=shard_ids, shard_count=shard_count, **options)
+    def __init__(self, app: App, *, shard_ids: list[int], shard_count: int, **options: object) -> None:
+        super().__init__(app, shard_ids=shard_ids, shard_count=shard_count, **options)
 
     @property
     def syncs_commands(self) -> bool:

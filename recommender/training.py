@@ -129,9 +129,3 @@ def fit_and_save(
         meta["store_revision"] = store_revision
     snapshot = load_snapshot(save_snapshot(snapshot_dir, model, interactions, meta))
     return FitResult(snapshot, build, fit, time.perf_counter() - started)
-
-
-def fit_snapshot(interactions: Interactions, directory: Path, data_fingerprint: str, config=None) -> Snapshot:
-    """Deprecated: bot/cli_actions.py's old call; remove once it calls `fit_and_save` (or build_app)."""
-    trainer = ImplicitTrainer(config) if config is not None else ImplicitTrainer()
-    return fit_and_save(interactions, directory, data_fingerprint=data_fingerprint, trainer=trainer).snapshot

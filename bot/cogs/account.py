@@ -25,7 +25,7 @@ class ConfirmForget(OwnedView):
 
     @discord.ui.button(label="Delete all my data", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        removed = await self.cog.bot.services.library.forget(interaction.user.id)
+        removed = await self.cog.bot.app.library.forget(interaction.user.id)
         self.stop()
         await interaction.response.edit_message(
             content=f"Done: Encore deleted your {removed.get('likes', 0)} likes, "
@@ -43,7 +43,7 @@ class ConfirmForget(OwnedView):
 class Account(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.library = bot.services.library
+        self.library = bot.app.library
 
     @app_commands.command(name="forget-me", description="Delete everything Encore keeps about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:

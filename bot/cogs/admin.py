@@ -26,8 +26,8 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
 
     @app_commands.command(name="status", description="Model version, last refit, members and likes")
     async def status(self, interaction: discord.Interaction) -> None:
-        models = self.bot.services.models
-        status = await self.bot.services.library.status()
+        models = self.bot.app.models
+        status = await self.bot.app.library.status()
         meta, counts = status.meta, status.counts
         embed = discord.Embed(title="Encore status")
         embed.add_field(name="Model", value=f"`{meta.get('version', 'none')}`", inline=False)
@@ -38,7 +38,7 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         embed.add_field(name="Members", value=f"{counts.get('members', 0):,}")
         embed.add_field(name="Likes", value=f"{counts.get('likes', 0):,}")
         if self.bot.follow_trainer:
-            poll = self.bot.services.settings.snapshot_poll_seconds
+            poll = self.bot.app.settings.snapshot_poll_seconds
             embed.add_field(
                 name="Refits", value=f"by `encore train`; published snapshots are picked up within {poll:g} s"
             )
@@ -61,8 +61,8 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
             return
         if self.bot.follow_trainer:
             # A local refit would make this process serve another model than the bot's other shards.
-            await self.bot.services.models.pick_up_published()
-            version = self.bot.services.library.serving_version
+            await self.bot.app.models.pick_up_published()
+            version = self.bot.app.library.serving_version
             await reply(
                 interaction,
                 "This bot's model is refitted by `encore train`, which refits when members' data "
@@ -72,14 +72,14 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         started = time.perf_counter()
-        timings = await self.bot.services.models.refit()
+        timings = await self.bot.app.models.refit()
         if timings is None:
             await reply_error(
                 interaction,
-                f"the refit failed and the previous model keeps serving: {self.bot.services.models.last_error}",
+                f"the refit failed and the previous model keeps serving: {self.bot.app.models.last_error}",
             )
             return
-        version = self.bot.services.library.serving_version
+        version = self.bot.app.library.serving_version
         await reply(
             interaction, f"Refitted in {time.perf_counter() - started:.1f} s; now serving `{version}`.", ephemeral=True
         )
@@ -99,7 +99,7 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         if not interaction.permissions.manage_guild:
             await reply_error(interaction, NEEDS_MANAGE_SERVER)
             return
-        library, guild_id = self.bot.services.library, interaction.guild_id
+        library, guild_id = self.bot.app.library, interaction.guild_id
         if reset:
             await library.set_popularity_penalty(guild_id, None)
         elif popularity_penalty is not None:

@@ -98,7 +98,7 @@ class RecommendationView(OwnedView):
 class Discover(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.library = bot.services.library
+        self.library = bot.app.library
 
     async def artist_autocomplete(
         self, interaction: discord.Interaction, current: str

@@ -22,7 +22,7 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
     @app_commands.command(name="link", description="Import your top artists from Last.fm (refreshed daily)")
     @app_commands.describe(username="Your Last.fm username")
     async def link(self, interaction: discord.Interaction, username: app_commands.Range[str, 1, 100]) -> None:
-        importer = self.bot.services.lastfm
+        importer = self.bot.app.lastfm
         if importer is None:
             await reply_error(interaction, NOT_SET_UP)
             return
@@ -49,7 +49,7 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
 
     @app_commands.command(name="unlink", description="Stop importing from Last.fm and remove what was imported")
     async def unlink(self, interaction: discord.Interaction) -> None:
-        importer = self.bot.services.lastfm
+        importer = self.bot.app.lastfm
         if importer is None:
             await reply_error(interaction, NOT_SET_UP)
             return

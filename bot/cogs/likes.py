@@ -87,7 +87,7 @@ class LikesPages(OwnedView):
 class Likes(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.library = bot.services.library
+        self.library = bot.app.library
 
     async def artist_autocomplete(
         self, interaction: discord.Interaction, current: str

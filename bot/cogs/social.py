@@ -66,7 +66,7 @@ def naming_members(names: dict[int, str], asker: int) -> Iterator[None]:
 class Social(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.social = SocialService(bot.services.store, bot.services.models)
+        self.social: SocialService = bot.app.social
 
     # -- /blend -----------------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class Social(commands.Cog):
             title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256), description=clip("\n".join(lines))
         )
         # Private askers see their comparison alone: it shows their likes.
-        ephemeral = await self.bot.services.library.privacy_of(me.id) == "private"
+        ephemeral = await self.bot.app.library.privacy_of(me.id) == "private"
         await reply(interaction, embed=embed, ephemeral=ephemeral)
         # The picture follows: rendering takes ~0.1 s, off the event loop.
         try:

@@ -44,7 +44,7 @@ _TOP_SHOWN: Final = 5
 
 
 class ArtistDirectory(Protocol):
-    """The serving catalogue, and a way to make it name artists members added. RefitService is one."""
+    """The serving catalogue, and a way to make it name artists members added. ModelService is one."""
 
     @property
     def catalogue(self) -> ArtistCatalogue: ...
@@ -53,7 +53,7 @@ class ArtistDirectory(Protocol):
 
 
 class FixedCatalogue:
-    """An `ArtistDirectory` over a plain catalogue, for callers without a RefitService."""
+    """An `ArtistDirectory` over a plain catalogue, for callers without a ModelService."""
 
     def __init__(self, catalogue: ArtistCatalogue) -> None:
         self.catalogue = catalogue

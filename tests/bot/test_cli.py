@@ -11,32 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import encore_command, encore_env
+from tests.helpers.cli import assert_one_line_error, evaluate_with_json, run_encore
 
 pytestmark = pytest.mark.slow
 
 NUMBERED = re.compile(r"^\s*(\d+)\. (.+?)\s+score (-?\d+\.\d\d)\s+(https://\S+)$")
 BECAUSE = re.compile(r"^\s+because you like (.+)$")
 SIMILAR = re.compile(r"^\s*(\d+)\. (.+?)\s+similarity (-?\d+\.\d\d)\s+(https://\S+)$")
-
-
-ENCORE = encore_command()
-
-
-def run_encore(*args: str, home: Path, data: Path | str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = encore_env(home, data)
-    return subprocess.run([*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
-    assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
-    return lines[0]
 
 
 # -- the data, read independently of the code under test ------------------------------------------
@@ -256,26 +237,10 @@ def test_similar(home: Path, lastfm_dir: Path) -> None:
 
 
 def test_evaluate_p1_writes_json(lastfm_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "results" / "p1.json"
-    result = run_encore(
-        "evaluate",
-        "--protocol",
-        "p1",
-        "--seeds",
-        "0",
-        "--models",
-        "encore",
-        "most-popular",
-        "--json",
-        str(out),
-        home=tmp_path / "home",
-        data=lastfm_dir,
+    results, table = evaluate_with_json(
+        "--protocol", "p1", "--models", "encore", "most-popular", folder=tmp_path, data=lastfm_dir
     )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    results = json.loads(out.read_text(encoding="utf-8"))
-    assert results["protocol"] == "p1" and results["seeds"] == [0] and results["k"] == 10
-    assert len(results["data_fingerprint"]) == 16
+    assert results["protocol"] == "p1" and results["k"] == 10
     assert set(results["models"]) == {"encore", "most-popular"}
     for name in ("encore", "most-popular"):
         metrics = results["models"][name]
@@ -284,7 +249,6 @@ def test_evaluate_p1_writes_json(lastfm_dir: Path, tmp_path: Path) -> None:
         assert metrics["users"] > 1800
     # BENCHMARKS.md: Encore is far above popularity on P1.
     assert results["models"]["encore"]["ndcg@10"] > 2 * results["models"]["most-popular"]["ndcg@10"]
-    table = result.stdout.splitlines()
     assert table[0].startswith("P1, known users")
     assert any(line.startswith("encore ") for line in table) and any(line.startswith("most-popular") for line in table)
 

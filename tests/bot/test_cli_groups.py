@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.bot.test_cli import assert_one_line_error, run_encore
+from tests.helpers.cli import assert_one_line_error, evaluate_with_json, run_encore
 
 pytestmark = pytest.mark.slow
 
 
 def test_evaluate_groups_writes_json_and_a_table(lastfm_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "results" / "groups.json"
-    result = run_encore(
-        "evaluate",
-        "--protocol",
-        "groups",
-        "--seeds",
-        "0",
-        "--groups-per-size",
-        "3",
-        "--json",
-        str(out),
-        home=tmp_path / "home",
-        data=lastfm_dir,
+    results, table = evaluate_with_json(
+        "--protocol", "groups", "--groups-per-size", "3", folder=tmp_path, data=lastfm_dir
     )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    results = json.loads(out.read_text(encoding="utf-8"))
-    assert results["protocol"] == "groups" and results["seeds"] == [0] and results["groups_per_size"] == 3
-    assert len(results["data_fingerprint"]) == 16
+    assert results["protocol"] == "groups" and results["groups_per_size"] == 3
     for name in ("encore-blend", "most-popular", "merged-lists", "blend-average", "blend-least-misery"):
         metrics = results["models"][name]
         assert metrics["groups"] == 12
         assert 0.0 <= metrics["recall@10"] <= 1.0 and 0.0 <= metrics["ndcg@10"] <= 1.0
         assert set(results["per_size"][name]) == {"2", "3", "4", "5"}
-    table = result.stdout.splitlines()
     assert table[0].startswith("P3, groups of friends")
     assert table[1].split()[:3] == ["model", "NDCG@10", "recall@10"]
     rows = {line.split()[0]: line.split()[1:] for line in table[2:]}

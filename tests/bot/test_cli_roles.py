@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+
 import pytest
 
+from bot.app import build_app
 from bot.cli import build_parser, main, shard_ids
 from bot.settings import Settings
+from tests.support import encore_command, encore_env
 
 
 @pytest.mark.parametrize(
@@ -70,17 +75,6 @@ def test_snapshot_settings_come_from_the_environment(tmp_path) -> None:
 @pytest.mark.spark
 def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_als, lastfm_dir, tmp_path) -> None:
     """`encore train --engine spark --once` as an operator runs it; then a bot's follower serves it as is."""
-    import asyncio
-    import subprocess
-
-    from bot.services.refit import RefitService
-    from bot.services.startup import open_store
-    from db.engine import default_sqlite_url
-    from recommender.catalogue import ArtistCatalogue
-    from recommender.datasets import load_hetrec
-    from recommender.training import lastfm_interactions
-    from tests.support import encore_command, encore_env
-
     home = tmp_path / "trainer-home"
     result = subprocess.run(
         [*encore_command(), "train", "--engine", "spark", "--once"],
@@ -93,20 +87,24 @@ def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_al
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Fitted 1,892 users (0 members) x 17,632 artists"), result.stdout
 
-    dataset = load_hetrec(lastfm_dir)
-    catalogue = ArtistCatalogue.from_dataset(dataset)
+    # The bot's own snapshot folder is empty: what it serves can only come from the trainer's record.
+    settings = Settings.from_env(
+        {
+            "ENCORE_HOME": str(home),
+            "ENCORE_LASTFM_DIR": str(lastfm_dir),
+            "ENCORE_SNAPSHOT_DIR": str(tmp_path / "bot-snapshots"),
+        }
+    )
 
     async def follow() -> None:
-        store = await open_store(default_sqlite_url(home), catalogue)
+        app = await build_app(settings, follow_trainer=True)
         try:
-            follower = RefitService(
-                store, lastfm_interactions(dataset), dataset.fingerprint, catalogue, tmp_path / "bot-snapshots"
-            )
-            state = await follower.start(published_first=True)
-            assert state.snapshot.meta["trainer"] == "spark"
+            follower = app.models
+            state = follower.state
+            assert state is not None and state.snapshot.meta["trainer"] == "spark"
             assert state.snapshot.path is not None and state.snapshot.path.parent == home / "snapshots"
             assert follower.last_timings is None, "served, not refitted"
-            liked = [catalogue.lookup(name).artist_id for name in ("Metallica", "Slayer")]
+            liked = [follower.catalogue.lookup(name).artist_id for name in ("Metallica", "Slayer")]
             recommendations = follower.engine.recommend_for_likes(liked, 10)
             names = {r.artist.name for r in recommendations}
             assert len(recommendations) == 10 and names & {
@@ -118,6 +116,6 @@ def test_a_spark_trained_snapshot_is_published_and_served_by_a_follower(spark_al
             }, names
             assert all(r.because for r in recommendations), "every recommendation says why"
         finally:
-            await store.close()
+            await app.close()
 
     asyncio.run(follow())

@@ -16,9 +16,9 @@ def loaded_tree() -> app_commands.CommandTree:
     async def load() -> app_commands.CommandTree:
         bot = commands.Bot(command_prefix="!", intents=discord.Intents.none(), help_command=None)
         # The cogs only keep references to the services when loaded; nothing is called.
-        services = SimpleNamespace(store=object(), models=object(), library=object(), lastfm=None, settings=None)
-        bot.services = services  # type: ignore[attr-defined]
-        bot.app = services  # type: ignore[attr-defined]
+        bot.app = SimpleNamespace(  # type: ignore[attr-defined]
+            store=object(), models=object(), library=object(), social=object(), lastfm=None, settings=None
+        )
         for cog in COGS:
             await bot.load_extension(cog)
         return bot.tree

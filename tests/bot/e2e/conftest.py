@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from bot.app import App, build_app
 from bot.client import EncoreBot
-from bot.services.container import Services, build_services
 from bot.settings import Settings
 from discord_emulator import (
     Channel,
@@ -188,7 +188,7 @@ class Encore:
     guild: Guild
     channel: Channel
     bot: EncoreBot
-    services: Services
+    services: App
     errors: ErrorLog
     redirect: ClientRedirect
     task: asyncio.Task[None] | None = None
@@ -299,13 +299,13 @@ async def _start(settings: Settings, errors: ErrorLog, loop: LoopThread) -> Enco
     emulator = DiscordEmulator()
     await emulator.start()
     redirect = emulator.point_client_here()
-    services: Services | None = None
+    services: App | None = None
     bot: EncoreBot | None = None
     task: asyncio.Task[None] | None = None
     try:
         guild = emulator.add_guild("Encore E2E")
         channel = emulator.add_text_channel(guild, "music")
-        services = await build_services(settings)
+        services = await build_app(settings)
         bot = EncoreBot(services)
         task = asyncio.create_task(bot.start(emulator.token), name="encore-e2e-bot")
         ready = asyncio.create_task(bot.wait_until_ready())

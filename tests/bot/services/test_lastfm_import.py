@@ -411,7 +411,7 @@ def test_imported_artists_count_in_the_very_next_recommendation(served: Services
             names = {r.name: r.weight for r in await service.store.likes.likes_of(ANA)}
             assert names["Björk"] == 430.0 and names["Sigur Rós"] == 220.0
             [band] = await service.store.artists.member_artists()
-            assert band.id in service.catalogue  # RefitService.include_artists ran
+            assert band.id in service.catalogue  # ModelService.include_artists ran
             shown = {a.name for a in await library.liked_artists(ANA)}
             assert shown == {
                 "Radiohead",

@@ -1,18 +1,17 @@
-"""`encore`: the command line in front of the recommender, the store and the bot."""
+"""The `encore` command line's arguments: one subcommand each, with their checks and the --help text."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit is slower (and warns) with threaded BLAS
-
-from bot import cli_actions as actions
-from bot.settings import SettingsError
+from recommender.debias import DEFAULT_POPULARITY_PENALTY
+from recommender.engine import MAX_RESULTS
+from recommender.evaluation.groups import GROUPS_PER_SIZE
+from recommender.evaluation.protocols import P1_MODELS
+from recommender.training import TRAINING_ENGINES
 
 EXAMPLES = """\
 examples:
@@ -52,21 +51,22 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def result_count(text: str) -> int:
+def whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= actions.MAX_RESULTS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {actions.MAX_RESULTS} (got {value})")
+
+
+def result_count(text: str) -> int:
+    value = whole_number(text)
+    if not 1 <= value <= MAX_RESULTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RESULTS} (got {value})")
     return value
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
@@ -89,7 +89,7 @@ def shard_ids(text: str) -> list[int]:
 def add_engine_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--engine",
-        choices=actions.TRAINING_ENGINES,
+        choices=TRAINING_ENGINES,
         default="implicit",
         help="implicit: the implicit library on this machine (default); "
         "spark: Spark MLlib ALS in local mode (pip install 'encore[spark]'; needs Java 17)",
@@ -135,15 +135,15 @@ def build_parser() -> Parser:
     )
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument(
-        "--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(actions.P1_MODELS)})"
+        "--models", nargs="+", metavar="NAME", help=f"P1 models (default: all of {', '.join(P1_MODELS)})"
     )
     evaluate.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     evaluate.add_argument(
         "--groups-per-size",
         type=positive_int,
-        default=actions.GROUPS_PER_SIZE,
+        default=GROUPS_PER_SIZE,
         metavar="N",
-        help=f"groups: groups of each size per seed (default {actions.GROUPS_PER_SIZE})",
+        help=f"groups: groups of each size per seed (default {GROUPS_PER_SIZE})",
     )
     evaluate.add_argument(
         "--report",
@@ -156,7 +156,7 @@ def build_parser() -> Parser:
         "--popularity-penalty",
         type=float,
         metavar="X",
-        help=f"with --report: Encore's popularity penalty, >= 0 (default {actions.DEFAULT_POPULARITY_PENALTY:g})",
+        help=f"with --report: Encore's popularity penalty, >= 0 (default {DEFAULT_POPULARITY_PENALTY:g})",
     )
     demo = commands.add_parser(
         "demo", help="the real bot on a local Discord emulator, shown in the terminal (no Discord account needed)"
@@ -212,22 +212,10 @@ def _check_shards(parser: Parser, args: argparse.Namespace) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line; a usage mistake exits with status 2 and one line naming --help."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "run":
         _check_shards(parser, args)
-    try:
-        return actions.run(args)
-    except (actions.UserFacingError, SettingsError) as error:
-        print(f"encore: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("encore: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return args

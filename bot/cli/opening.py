@@ -1,0 +1,64 @@
+"""What the commands work on, opened the one way: the Last.fm data, a trainer, and the app from
+`bot.app.build_app`, each failure as one line for the user instead of a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import App
+from bot.cli.errors import UserFacingError, database_error
+from bot.services.models import RefitTimings
+from bot.settings import Settings
+from recommender.datasets import DataError, resolve_data_dir
+from recommender.snapshot import Snapshot
+from recommender.training import LastFmData, Trainer, TrainingEngineError, make_trainer
+
+
+def load_data(settings: Settings) -> LastFmData:
+    try:
+        return LastFmData.load(resolve_data_dir(settings.lastfm_dir))
+    except DataError as error:
+        raise UserFacingError(str(error)) from None
+
+
+def trainer_named(engine: str) -> Trainer:
+    try:
+        return make_trainer(engine)
+    except TrainingEngineError as error:
+        raise UserFacingError(str(error)) from None
+
+
+@contextmanager
+def build_errors_as_one_line(settings: Settings) -> Iterator[None]:
+    """Around a `build_app` call: a missing or damaged data set, or a store that cannot be opened, as one line."""
+    try:
+        yield
+    except DataError as error:
+        raise UserFacingError(str(error)) from None
+    except (SQLAlchemyError, OSError) as error:
+        raise database_error(settings, error) from None
+
+
+@asynccontextmanager
+async def opened_app(settings: Settings, building: Awaitable[App]) -> AsyncIterator[App]:
+    """The app that `building` (a `build_app(settings, ...)` call) makes, closed however the block ends."""
+    with build_errors_as_one_line(settings):
+        app = await building
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def refit_now(app: App) -> tuple[RefitTimings, Snapshot]:
+    """The bot's refit, once: Last.fm plus every member's likes in the store, saved and recorded."""
+    try:
+        timings = await app.models.refit()
+    except Exception as error:  # noqa: BLE001 - with nothing served yet, refit raises what stopped it
+        raise UserFacingError(f"the fit failed: {type(error).__name__}: {error}") from None
+    if timings is None or app.models.state is None:
+        raise UserFacingError(f"the fit failed: {app.models.last_error}")
+    return timings, app.models.state.snapshot
