@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.services.startup import open_store
+from bot.app import build_app
 from bot.settings import Settings
 from discord_emulator import DiscordEmulator
-from recommender.catalogue import ArtistCatalogue
-from recommender.datasets import load_hetrec, resolve_data_dir
+from recommender.datasets import resolve_data_dir
+from recommender.training import LastFmData
 
 TOKEN = "benchmark-token"
 
@@ -61,8 +61,8 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
     people = [emulator.add_member(guild, f"member{i}") for i in range(members)]
 
     settings = Settings.from_env(os.environ | {"ENCORE_HOME": str(home)})
-    catalogue = ArtistCatalogue.from_dataset(load_hetrec(resolve_data_dir(settings.lastfm_dir, download=False)))
-    artists = list(catalogue)
+    data = LastFmData.load(resolve_data_dir(settings.lastfm_dir, download=False))
+    artists = list(data.catalogue)
     weights = np.array([a.listeners for a in artists], dtype=float) + 1.0
     rng = np.random.default_rng(0)
     pairs = [
@@ -70,9 +70,12 @@ async def run(members: int, interactions: int, rate: float, home: Path, warmup: 
         for member in people
         for i in rng.choice(len(artists), size=5, replace=False, p=weights / weights.sum())
     ]
-    store = await open_store(settings.database_url, catalogue)
-    await store.likes.import_likes(pairs)
-    await store.close()
+    # Nothing is served from this process: the bot below fits and serves; this only stores the likes.
+    app = await build_app(settings, data=data, start=False)
+    try:
+        await app.store.likes.import_likes(pairs)
+    finally:
+        await app.close()
 
     env = os.environ | {
         "ENCORE_HOME": str(home),

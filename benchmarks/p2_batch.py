@@ -1,4 +1,4 @@
-"""Protocol P2 (new members, BENCHMARKS.md) measured through the real command line.
+"""Protocol P2 (new members, benchmarks/README.md) measured through the real command line.
 
 For each seed: hold out 10 % of the Last.fm users (`encore fit --exclude-users`), give each held-out
 user k random liked artists *by name*, run `encore recommend --batch FILE -n 10 --json`, map the names

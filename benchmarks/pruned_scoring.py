@@ -23,29 +23,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from recommender.catalogue import ArtistCatalogue
+from recommender.datasets import load_hetrec, resolve_data_dir
 from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts
 from recommender.engine import LIKE_PLAYS, PRUNED_FROM_ARTISTS, Engine
+from recommender.merge import MemberPlays, merge_members
+from recommender.models.als import ALSConfig, ALSRecommender
+from recommender.snapshot import load_snapshot, save_snapshot
+from recommender.synthetic import generate
+from recommender.training import lastfm_interactions
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale_360k import draw_distinct, member_likes
+from common import machine
+from scale_360k import LIKES_PER_MEMBER, MEMBERS, NEW_ARTISTS, draw_distinct, member_likes, synthetic_catalogue
 
 DENSE = 10**12  # pruned_from_artists that no catalogue reaches: the dense path
 
 
 def engine_2k() -> Engine:
-    from recommender.datasets import load_hetrec, resolve_data_dir
-    from recommender.models.als import ALSRecommender
-    from recommender.training import lastfm_interactions
-
     dataset = load_hetrec(resolve_data_dir(None, download=False))
     interactions = lastfm_interactions(dataset)
     model = ALSRecommender().fit(interactions.plays)
@@ -53,18 +54,20 @@ def engine_2k() -> Engine:
 
 
 def engine_360k(args: argparse.Namespace) -> Engine:
-    from recommender.merge import MemberPlays, merge_members
-    from recommender.models.als import ALSConfig, ALSRecommender
-    from recommender.snapshot import load_snapshot, save_snapshot
-    from recommender.synthetic import artist_name, generate
-
     if args.snapshot:
         snapshot = load_snapshot(args.snapshot)
         model, interactions = snapshot.model, snapshot.interactions
         args.iterations = snapshot.meta.get("iterations")
     else:
         lastfm = generate(seed=args.seed)
-        likes = member_likes(listener_counts(lastfm.plays), lastfm.artist_ids, 10_000, 20, 200, args.seed + 1)
+        likes = member_likes(
+            listener_counts(lastfm.plays),
+            lastfm.artist_ids,
+            members=MEMBERS,
+            per_member=LIKES_PER_MEMBER,
+            new_artists=NEW_ARTISTS,
+            seed=args.seed + 1,
+        )
         interactions = merge_members(lastfm, MemberPlays.from_likes(likes, LIKE_PLAYS))
         del lastfm
         print(
@@ -78,12 +81,7 @@ def engine_360k(args: argparse.Namespace) -> Engine:
                     args.save_snapshot, model, interactions, {"iterations": args.iterations, "benchmark": "scale-360k"}
                 ),
             )
-    ids = interactions.artist_ids.tolist()
-    catalogue = ArtistCatalogue(
-        pd.DataFrame([(int(a), artist_name(a)) for a in ids], columns=["artist_id", "name"]),
-        dict(zip(ids, listener_counts(interactions.plays).astype(int).tolist())),
-    )
-    return Engine(model, interactions, catalogue)
+    return Engine(model, interactions, synthetic_catalogue(interactions))
 
 
 def compare(engine: Engine, like_sets: list[list[int]], warmup: int, penalty: float | None, n: int) -> dict:
@@ -165,13 +163,7 @@ def main() -> None:
         "runs": [
             compare(engine, like_sets, args.warmup, penalty, args.n) for penalty in (None, DEFAULT_POPULARITY_PENALTY)
         ],
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "load_average": os.getloadavg(),
-        },
+        "machine": machine(numpy=np.__version__, load_average=os.getloadavg()),
     }
     out = args.out or Path(__file__).parent / "results" / f"pruned-scoring-{args.data}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

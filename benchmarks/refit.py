@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +26,9 @@ from db.engine import default_sqlite_url
 from recommender.catalogue import ArtistCatalogue
 from recommender.datasets import resolve_data_dir
 from recommender.training import LastFmData
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine
 
 FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
 
@@ -79,11 +81,7 @@ async def measure(members: int, per_member: int, runs: int, workdir: Path) -> di
         "all_runs": timings,
         "setup_insert_seconds": insert_seconds,
         "target_median_total_seconds": 5.0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        },
+        "machine": machine(),
     }
 
 

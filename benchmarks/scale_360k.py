@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,6 +40,7 @@ from implicit.cpu.als import AlternatingLeastSquares
 from recommender.catalogue import ArtistCatalogue
 from recommender.debias import DEFAULT_POPULARITY_PENALTY, listener_counts
 from recommender.engine import LIKE_PLAYS, Engine
+from recommender.interactions import Interactions
 from recommender.merge import MemberPlays, merge_members
 from recommender.models.als import ALSConfig, ALSRecommender
 from recommender.ranking import top_n
@@ -47,12 +48,18 @@ from recommender.snapshot import load_snapshot, save_snapshot
 from recommender.synthetic import artist_name, generate
 from recommender.weighting import Weighting
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine
+
 FIRST_MEMBER_ID = 900_000_000_000_000_000  # snowflake-sized
 FIRST_NEW_ARTIST_ID = 50_000_000  # artists only members know
+#: The members merged into the synthetic matrix, as in a refit: how many, their likes, and how many
+#: artists only members know.
+MEMBERS, LIKES_PER_MEMBER, NEW_ARTISTS = 10_000, 20, 200
 
 
 def member_likes(
-    popularity: np.ndarray, artist_ids: np.ndarray, members: int, per_member: int, new_artists: int, seed: int
+    popularity: np.ndarray, artist_ids: np.ndarray, *, members: int, per_member: int, new_artists: int, seed: int
 ) -> list[tuple[int, int, str, float | None]]:
     """(user_id, artist_id, source, weight) rows as the store gives them: artists drawn by popularity,
     distinct per member; about 1 % of the likes name an artist Last.fm does not have."""
@@ -80,6 +87,15 @@ def draw_distinct(rng: np.random.Generator, popularity: np.ndarray, artist_ids: 
 
 
 _CDF: dict[int, np.ndarray] = {}
+
+
+def synthetic_catalogue(interactions: Interactions) -> ArtistCatalogue:
+    """The catalogue of a synthetic matrix: each artist's generated name and its listeners there."""
+    ids = interactions.artist_ids.tolist()
+    return ArtistCatalogue(
+        pd.DataFrame([(int(a), artist_name(a)) for a in ids], columns=["artist_id", "name"]),
+        dict(zip(ids, listener_counts(interactions.plays).astype(int).tolist())),
+    )
 
 
 def percentile_ms(samples: list[float], q: float) -> float:
@@ -197,7 +213,14 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         flush=True,
     )
 
-    likes = member_likes(popularity, lastfm.artist_ids, args.members, args.likes, args.new_artists, args.seed + 1)
+    likes = member_likes(
+        popularity,
+        lastfm.artist_ids,
+        members=args.members,
+        per_member=args.likes,
+        new_artists=args.new_artists,
+        seed=args.seed + 1,
+    )
     merged = merge_members(lastfm, MemberPlays.from_likes(likes, LIKE_PLAYS))
     weighted = Weighting.fit(merged.plays, config.weighting, config.k1, config.b).transform(merged.plays)
 
@@ -225,17 +248,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
     snapshot_bytes = sum(f.stat().st_size for f in path.iterdir())
 
     started = time.perf_counter()
-    names = [(int(a), artist_name(a)) for a in snapshot.interactions.artist_ids.tolist()]
-    catalogue = ArtistCatalogue(
-        pd.DataFrame(names, columns=["artist_id", "name"]),
-        dict(
-            zip(
-                snapshot.interactions.artist_ids.tolist(),
-                listener_counts(snapshot.interactions.plays).astype(int).tolist(),
-            )
-        ),
-    )
-    engine = Engine(snapshot.model, snapshot.interactions, catalogue)
+    engine = Engine(snapshot.model, snapshot.interactions, synthetic_catalogue(snapshot.interactions))
     engine_seconds = time.perf_counter() - started
     started = time.perf_counter()
     engine.prepare()  # the pruned scorer, which the first request would otherwise build
@@ -338,14 +351,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         # The bot passes the server's setting, Encore's default penalty unless an admin changed it.
         "recommend_p99_ms_bot_default_penalty": round(percentile_ms(penalised, 99), 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-        },
+        "machine": machine(
+            numpy=np.__version__,
+            platform=platform.platform(),
+            processor=platform.processor() or platform.machine(),
+        ),
     }
     return result
 
@@ -356,9 +366,9 @@ def main() -> None:
     parser.add_argument("--artists", type=int, default=160_000)
     parser.add_argument("--pairs", type=int, default=17_500_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--likes", type=int, default=20, help="likes per member in the refit")
-    parser.add_argument("--new-artists", type=int, default=200, help="artists only members know")
+    parser.add_argument("--members", type=int, default=MEMBERS)
+    parser.add_argument("--likes", type=int, default=LIKES_PER_MEMBER, help="likes per member in the refit")
+    parser.add_argument("--new-artists", type=int, default=NEW_ARTISTS, help="artists only members know")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--loads", type=int, default=3)

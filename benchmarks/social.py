@@ -26,6 +26,7 @@ import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +38,9 @@ from bot.render.taste_card import render_taste_card
 from bot.settings import Settings
 from recommender.datasets import ENV_VAR, resolve_data_dir
 from recommender.training import LastFmData
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "social.json"
@@ -150,12 +154,7 @@ async def bench(args: argparse.Namespace) -> dict:
         }
     return {
         "benchmark": "social: /taste and /blend through SocialService on the Last.fm-sized model",
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        },
+        "machine": machine(platform=platform.platform()),
         "setup": {
             "members": args.members,
             "likes_per_member": "5-20 of the 2,000 most played artists",

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,6 +34,9 @@ from recommender.models.spark_als import (
 )
 from recommender.training import lastfm_interactions
 from recommender.weighting import Weighting
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine
 
 SPARK, IMPLICIT = "encore-spark", "encore-als"
 
@@ -80,11 +82,7 @@ def measure(seeds: list[int]) -> dict:
         "spark_settings": asdict(SparkSettings()),
         "pyspark": pyspark.__version__,
         "java": java_version(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        },
+        "machine": machine(),
     }
 
 

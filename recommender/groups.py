@@ -7,7 +7,7 @@ any member already holds (liked, or marked not interested) is ever recommended t
 
 Why normalise: a member with few or niche likes gets smaller, flatter scores than one with many
 mainstream likes, and an unnormalised average lets the loudest member decide. Protocol P3
-(BENCHMARKS.md, `recommender/evaluation/groups.py`) measures the strategies and scales; the defaults
+(benchmarks/README.md, `recommender/evaluation/groups.py`) measures the strategies and scales; the defaults
 below are the best of those measurements.
 """
 
@@ -166,6 +166,7 @@ def blend_scores(
     scores: np.ndarray,
     held: np.ndarray,
     n: int,
+    *,
     strategy: str = DEFAULT_STRATEGY,
     normalisation: str = DEFAULT_NORMALISATION,
     misery_quantile: float = MISERY_QUANTILE,
@@ -209,13 +210,14 @@ def blend(
     model: Recommender,
     rows: sp.spmatrix | Sequence[sp.spmatrix],
     n: int = 10,
+    *,
     strategy: str = DEFAULT_STRATEGY,
     normalisation: str = DEFAULT_NORMALISATION,
 ) -> list[GroupPick]:
     """The best `n` artists for the members whose rows (likes, as `Engine.likes_row` builds them)
     are given, best first."""
     stacked = stack_rows(rows)
-    return blend_scores(model.score(stacked), held_columns(stacked), n, strategy, normalisation)
+    return blend_scores(model.score(stacked), held_columns(stacked), n, strategy=strategy, normalisation=normalisation)
 
 
 def merged_lists(model: Recommender, rows: sp.spmatrix | Sequence[sp.spmatrix], n: int = 10) -> np.ndarray:
@@ -228,13 +230,13 @@ def recommend_for_group(
     rows: sp.spmatrix | Sequence[sp.spmatrix],
     n: int = 10,
     strategy: str = DEFAULT_STRATEGY,
-    normalisation: str = DEFAULT_NORMALISATION,
 ) -> list[GroupRecommendation]:
-    """`blend` in artists: what the Discord command prints ("suits Alice most, Bob least")."""
+    """`blend` in artists, at the default normalisation: what the Discord command prints ("suits Alice
+    most, Bob least")."""
     n = check_count(n)
     if strategy not in STRATEGIES:
         raise EngineError(f"unknown blend {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    picks = blend(engine.model, rows, n, strategy, normalisation)
+    picks = blend(engine.model, rows, n, strategy=strategy)
     return [
         GroupRecommendation(
             artist=engine.catalogue.get(int(engine.interactions.artist_ids[pick.column])),

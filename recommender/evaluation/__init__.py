@@ -1,1 +1,1 @@
-"""Offline evaluation: ranking metrics and the protocols of BENCHMARKS.md."""
+"""Offline evaluation: ranking metrics and the protocols of the evaluation (benchmarks/README.md)."""

@@ -1,6 +1,7 @@
-"""Protocol P3 of BENCHMARKS.md: recommendations for groups of friends (blends).
+"""Protocol P3 of the evaluation (benchmarks/README.md, "P3, groups of friends"): recommendations for
+groups of friends (blends).
 
-How the groups are drawn, where BENCHMARKS.md leaves it open:
+How the groups are drawn, where the protocol leaves it open:
 - For each size s in 2..5, `groups_per_size` groups (100 by default): an anchor drawn uniformly among
   the users with at least s - 1 friends, then s - 1 of those friends drawn uniformly. Every member
   must have at least 5 + 5 artists (P2's rule for k = 5 likes); friends with fewer do not count as

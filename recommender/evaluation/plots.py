@@ -85,22 +85,10 @@ def trade_off(report: dict, directory: Path) -> Path:
                 fontsize=8,
             )
     chosen = next(p for p in curve if p["penalty"] == penalty)
-    left.plot(
-        share(chosen["long_tail_share"]),
-        chosen["ndcg@10"],
-        "*",
-        ms=16,
-        color=DEBIASED,
-        label=f"default λ = {penalty:g}",
-    )
-    right.plot(
-        share(chosen["long_tail_share"]),
-        chosen["p2_ndcg@10"],
-        "*",
-        ms=16,
-        color=DEBIASED,
-        label=f"default λ = {penalty:g}",
-    )
+    for axis, key in ((left, "ndcg@10"), (right, "p2_ndcg@10")):
+        axis.plot(
+            share(chosen["long_tail_share"]), chosen[key], "*", ms=16, color=DEBIASED, label=f"default λ = {penalty:g}"
+        )
     for name, result in report["p1"].items():
         if name.startswith("encore"):
             continue

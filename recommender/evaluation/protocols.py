@@ -1,4 +1,5 @@
-"""Protocols P1 (known users) and P2 (new members) of BENCHMARKS.md."""
+"""Protocols P1 (known users) and P2 (new members) of the evaluation (benchmarks/README.md, "P1, known users"
+and "P2, new members")."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from recommender.weighting import Weighting
 
 @dataclass(frozen=True)
 class ALSConfig:
-    """Defaults tuned on protocol P1 (BENCHMARKS.md); see README, "How the model was tuned"."""
+    """Defaults tuned on protocol P1; see benchmarks/README.md, "How Encore recommends (the model measured)"."""
 
     factors: int = 64
     regularization: float = 40.0
@@ -32,6 +32,9 @@ class ALSConfig:
     b: float = 0.0
     random_state: int = 0
 
+
+#: (user factors, artist factors), one row per user and one per artist of the matrix.
+Factors = tuple[np.ndarray, np.ndarray]
 
 TUTORIAL_CONFIG = ALSConfig(factors=50, regularization=0.01, alpha=1.0, iterations=10, weighting="raw")
 LOG_CONFIG = ALSConfig(factors=100, regularization=0.01, alpha=1.0, iterations=15, weighting="log")
@@ -63,7 +66,7 @@ class ALSRecommender(Recommender):
         self,
         plays: sp.csr_matrix,
         show_progress: bool = False,
-        initial: tuple[np.ndarray, np.ndarray] | None = None,
+        initial: Factors | None = None,
         iterations: int | None = None,
     ) -> Self:
         """Fit on `plays`. `initial` (user factors, item factors) shaped like the result warm-starts
@@ -71,6 +74,15 @@ class ALSRecommender(Recommender):
         config = self.config
         self.weighting = Weighting.fit(plays, config.weighting, config.k1, config.b)
         weighted = self.weighting.transform(plays)
+        self._set_factors(*self._train(weighted, show_progress=show_progress, initial=initial, iterations=iterations))
+        return self
+
+    def _train(
+        self, weighted: sp.csr_matrix, *, show_progress: bool, initial: Factors | None, iterations: int | None
+    ) -> Factors:
+        """(user factors, artist factors) fitted on the weighted matrix, with implicit; a subclass
+        trains with another library by overriding this alone."""
+        config = self.config
         # implicit runs its own threads and is slower (and warns, when built) if each also starts BLAS
         # threads; limiting BLAS here rather than by OPENBLAS_NUM_THREADS works whatever was imported first.
         with threadpool_limits(1, "blas"):
@@ -84,8 +96,8 @@ class ALSRecommender(Recommender):
             )
             if initial is not None:
                 user_factors, item_factors = initial
-                if user_factors.shape != (plays.shape[0], config.factors) or item_factors.shape != (
-                    plays.shape[1],
+                if user_factors.shape != (weighted.shape[0], config.factors) or item_factors.shape != (
+                    weighted.shape[1],
                     config.factors,
                 ):
                     raise ValueError("initial factors do not match the matrix and the configuration")
@@ -93,8 +105,7 @@ class ALSRecommender(Recommender):
                 model.user_factors = np.array(user_factors, dtype=np.float32)
                 model.item_factors = np.array(item_factors, dtype=np.float32)
             model.fit(weighted, show_progress=show_progress)
-        self._set_factors(np.asarray(model.user_factors), np.asarray(model.item_factors))
-        return self
+        return np.asarray(model.user_factors), np.asarray(model.item_factors)
 
     def factors_for(
         self,
@@ -103,7 +114,7 @@ class ALSRecommender(Recommender):
         user_keys: np.ndarray,
         artist_ids: np.ndarray,
         seed: int = 0,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> Factors:
         """This model's factors re-indexed to another matrix's rows and columns, for a warm start;
         rows and columns it has never seen start small and random, as in a cold fit."""
         assert self.user_factors is not None and self.item_factors is not None

@@ -1,4 +1,4 @@
-"""Reference models that Encore is measured against (BENCHMARKS.md, protocol P1)."""
+"""Reference models that Encore is measured against (protocol P1, benchmarks/README.md)."""
 
 from __future__ import annotations
 

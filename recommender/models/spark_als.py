@@ -20,7 +20,6 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -29,8 +28,7 @@ from pyspark.ml.recommendation import ALS
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import FloatType, IntegerType, StructField, StructType
 
-from recommender.models.als import ALSConfig, ALSRecommender
-from recommender.weighting import Weighting
+from recommender.models.als import ALSConfig, ALSRecommender, Factors
 
 
 def java_executable() -> str | None:
@@ -125,15 +123,15 @@ class SparkALSTrainer:
         self.settings = settings
 
     def fit(
-        self, plays: sp.csr_matrix, initial: tuple[np.ndarray, np.ndarray] | None = None, iterations: int | None = None
+        self, plays: sp.csr_matrix, initial: Factors | None = None, iterations: int | None = None
     ) -> ALSRecommender:
+        return SparkFittedALS(self.config, self).fit(plays, initial=initial, iterations=iterations).as_plain_als()
+
+    def factors(self, weighted: sp.csr_matrix, *, initial: Factors | None, iterations: int | None) -> Factors:
+        """(user factors, artist factors) that Spark's ALS fits on the BM25-weighted matrix."""
         if initial is not None:
             raise ValueError("Spark's ALS cannot start from given factors; fit without `initial`")
         config = self.config
-        model = ALSRecommender(config)
-        # Exactly as ALSRecommender.fit sets it, so new rows are weighted as the training rows were.
-        model.weighting = Weighting.fit(plays, config.weighting, config.k1, config.b)
-        weighted = model.weighting.transform(plays)
         arguments = self.parameters.spark_arguments(config, weighted)
         if iterations:
             arguments["maxIter"] = iterations
@@ -151,11 +149,10 @@ class SparkALSTrainer:
                 **arguments,
             )
             fitted = estimator.fit(_ratings_frame(session, weighted, Path(directory)))
-            model._set_factors(
+            return (
                 _factor_matrix(fitted.userFactors, weighted.shape[0], config.factors),
                 _factor_matrix(fitted.itemFactors, weighted.shape[1], config.factors),
             )
-        return model
 
 
 class SparkFittedALS(ALSRecommender):
@@ -163,26 +160,21 @@ class SparkFittedALS(ALSRecommender):
 
     Saved, it is an ordinary "als" snapshot and loads back as an `ALSRecommender`."""
 
-    def __init__(
-        self,
-        config: ALSConfig = ALSConfig(),
-        parameters: SparkALSParameters = SparkALSParameters(),
-        settings: SparkSettings = SparkSettings(),
-    ) -> None:
+    def __init__(self, config: ALSConfig = ALSConfig(), trainer: SparkALSTrainer | None = None) -> None:
         super().__init__(config)
-        self.trainer = SparkALSTrainer(config, parameters, settings)
+        self.trainer = trainer if trainer is not None else SparkALSTrainer(config)
 
-    def fit(
-        self,
-        plays: sp.csr_matrix,
-        show_progress: bool = False,
-        initial: tuple[np.ndarray, np.ndarray] | None = None,
-        iterations: int | None = None,
-    ) -> Self:
-        fitted = self.trainer.fit(plays, initial=initial, iterations=iterations)
-        self.weighting = fitted.weighting
-        self._set_factors(fitted.user_factors, fitted.item_factors)
-        return self
+    def _train(
+        self, weighted: sp.csr_matrix, *, show_progress: bool, initial: Factors | None, iterations: int | None
+    ) -> Factors:
+        return self.trainer.factors(weighted, initial=initial, iterations=iterations)
+
+    def as_plain_als(self) -> ALSRecommender:
+        """The same fitted model as an `ALSRecommender`, which is what a trainer hands out."""
+        plain = ALSRecommender(self.config)
+        plain.weighting = self.weighting
+        plain._set_factors(self.user_factors, self.item_factors)
+        return plain
 
 
 # -- the shared Spark session ---------------------------------------------------------------------

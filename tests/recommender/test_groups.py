@@ -227,8 +227,8 @@ def test_real_blend_avoids_every_members_artists_and_names_members(
 @pytest.mark.slow
 def test_real_least_misery_is_kinder_to_the_worst_served_member(lastfm_engine: Engine, taste_ids) -> None:
     rows = [lastfm_engine.likes_row(taste_ids["metal"]), lastfm_engine.likes_row(taste_ids["pop"])]
-    average = groups.blend(lastfm_engine.model, rows, 10, "average")
-    least_misery = groups.blend(lastfm_engine.model, rows, 10, "least-misery")
+    average = groups.blend(lastfm_engine.model, rows, 10, strategy="average")
+    least_misery = groups.blend(lastfm_engine.model, rows, 10, strategy="least-misery")
     worst_average = [min(p.member_scores) for p in average]
     worst_least_misery = [min(p.member_scores) for p in least_misery]
     assert np.mean(worst_least_misery) > np.mean(worst_average)

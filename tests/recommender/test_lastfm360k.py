@@ -20,6 +20,8 @@ GOOD = [
     f"{U2}\t\tNA\t3",
     f"{U2}\t{MBID}\tsigur rós\t560",
 ]
+#: The artist names of GOOD, as read: quotes and "NA" kept as they are.
+GOOD_NAMES = ["betty blowtorch", "die Ärzte", '"weird al" yankovic', "NA", "sigur rós"]
 BAD = [
     f"{U2}\t{MBID}\t\t44",  # missing artist name
     f"{U2}\t\tzero plays\t0",
@@ -39,13 +41,7 @@ def test_reads_columns_and_types(tmp_path: Path) -> None:
     df = read_lastfm_360k(write(tmp_path / "plays.tsv", GOOD))
     assert list(df.columns) == ["user", "artist_mbid", "artist_name", "plays"]
     assert df["plays"].dtype == np.int64
-    assert df["artist_name"].tolist() == [
-        "betty blowtorch",
-        "die Ärzte",
-        '"weird al" yankovic',
-        "NA",
-        "sigur rós",
-    ]
+    assert df["artist_name"].tolist() == GOOD_NAMES
     assert df["artist_mbid"].tolist() == [MBID, "", "", "", MBID]
     assert df["plays"].tolist() == [2137, 1099, 12, 3, 560]
     assert df["user"].tolist() == [U1, U1, U1, U2, U2]
@@ -55,13 +51,7 @@ def test_reads_columns_and_types(tmp_path: Path) -> None:
 def test_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     lines = [GOOD[0], *BAD, *GOOD[1:], ""]
     df = read_lastfm_360k(write(tmp_path / "plays.tsv", lines, newline="\r\n"))
-    assert df["artist_name"].tolist() == [
-        "betty blowtorch",
-        "die Ärzte",
-        '"weird al" yankovic',
-        "NA",
-        "sigur rós",
-    ]
+    assert df["artist_name"].tolist() == GOOD_NAMES
     assert df.attrs["skipped"] == len(BAD)
 
 
