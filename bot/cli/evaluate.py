@@ -1,4 +1,4 @@
-"""`encore evaluate`: Encore and the baselines on BENCHMARKS.md's protocols, or the full report."""
+"""`encore evaluate`: Encore and the baselines on the protocols of benchmarks/README.md, or the full report."""
 
 from __future__ import annotations
 

@@ -126,7 +126,9 @@ def build_parser() -> Parser:
     similar.add_argument("-n", type=result_count, default=10, help="how many artists (1-100, default 10)")
     similar.add_argument("--json", action="store_true", help="print JSON")
 
-    evaluate = commands.add_parser("evaluate", help="measure Encore and the baselines (BENCHMARKS.md protocols)")
+    evaluate = commands.add_parser(
+        "evaluate", help="measure Encore and the baselines (the protocols in benchmarks/README.md)"
+    )
     evaluate.add_argument(
         "--protocol",
         choices=("p1", "p2", "groups"),

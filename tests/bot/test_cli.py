@@ -247,7 +247,7 @@ def test_evaluate_p1_writes_json(lastfm_dir: Path, tmp_path: Path) -> None:
         for key in ("ndcg@10", "precision@10", "recall@10", "map@10"):
             assert 0.0 < metrics[key] < 1.0, (name, key)
         assert metrics["users"] > 1800
-    # BENCHMARKS.md: Encore is far above popularity on P1.
+    # benchmarks/README.md, "P1, known users": Encore is far above popularity.
     assert results["models"]["encore"]["ndcg@10"] > 2 * results["models"]["most-popular"]["ndcg@10"]
     assert table[0].startswith("P1, known users")
     assert any(line.startswith("encore ") for line in table) and any(line.startswith("most-popular") for line in table)
