@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import operator
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -30,8 +31,13 @@ from db.faults import FaultLog, StorageUnavailable, storage_problem
 from db.models import guilds, memberships, store_revision, users, utcnow
 from db.read_cache import ReadCache
 
+log = logging.getLogger(__name__)
+
 # Bounds a parameter list per statement: memory stays flat and SQLite's variable limit is safe.
 CHUNK: Final = 2_000
+# `purge_journal`: each attempt already waits up to the busy timeout for readers.
+_CHECKPOINT_ATTEMPTS: Final = 3
+_CHECKPOINT_PAUSE_SECONDS: Final = 0.1
 _MAX_SNOWFLAKE: Final = 2**63 - 1
 
 
@@ -81,6 +87,29 @@ class Database:
             self.faults.succeeded()
         finally:
             self.cache.invalidate()
+
+    async def purge_journal(self) -> bool:
+        """Leave no copy of deleted rows in SQLite's write-ahead log; True when the log is empty.
+
+        The ``-wal`` file keeps the page images of earlier transactions (a forgotten member's likes,
+        say) until a checkpoint copies them into the main file, where secure_delete has zeroed the
+        rows. ``wal_checkpoint(TRUNCATE)`` does that and cuts the log to 0 bytes; it waits (busy
+        timeout) for readers of an older snapshot, and is retried a few times if some remain, e.g.
+        in another process. PostgreSQL: nothing to do here (True).
+        """
+        if self._write_lock is None:
+            return True
+        # This process's writers wait meanwhile, so the log stays empty until the call returns.
+        async with self._write_lock:
+            for attempt in range(_CHECKPOINT_ATTEMPTS):
+                if attempt:
+                    await asyncio.sleep(_CHECKPOINT_PAUSE_SECONDS)
+                async with self.engine.connect() as conn:
+                    busy, _, _ = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+                if not busy:
+                    return True
+        log.warning("the SQLite write-ahead log could not be emptied: another connection is still reading")
+        return False
 
     def insert(self, table: Table) -> Any:
         """The dialect's INSERT: both offer on_conflict_do_nothing / on_conflict_do_update."""

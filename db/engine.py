@@ -57,8 +57,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for `url`; extra keyword arguments go to `create_async_engine`.
 
     SQLite files get WAL (readers never block the writer), a busy timeout (writers queue instead
-    of failing) and enforced foreign keys (cascades) on every connection; the file's folder is
-    created if missing.
+    of failing), enforced foreign keys (cascades) and secure_delete (deleted rows are zeroed) on every
+    connection; the file's folder is created if missing.
     """
     parsed = make_url(async_url(url))
     if parsed.get_backend_name() != "sqlite":
@@ -106,6 +106,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             # In WAL mode NORMAL cannot corrupt the database; it only skips an fsync per commit.
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # Deleted rows are overwritten with zeros rather than left in free space: /forget-me must
+            # leave no bytes of the member in the file (see Database.purge_journal for the WAL).
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 

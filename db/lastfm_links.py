@@ -19,6 +19,7 @@ from db.database import (
     run,
     snowflake,
 )
+from db.members import delete_unused_member_artists, member_artists_of
 from db.models import artists, lastfm_links, likes, utcnow
 from db.rows import LastFmLinkRow
 
@@ -32,21 +33,27 @@ class LastFmLinks:
     async def unlink_lastfm(self, user_id: int, forget_imported_likes: bool = False) -> bool:
         """Remove the member's Last.fm link (and, if asked, the likes imported from it).
 
-        True if there was a link.
+        True if there was a link. With the imported likes go the artists the import added that no one
+        else likes; on SQLite the deleted rows are zeroed and the write-ahead log emptied, as
+        `Members.forget_user` does, so the username and the imported plays are gone from the files.
         """
         user_id = snowflake(user_id)
         async with self._db.write() as conn:
             result = await run(conn, delete(lastfm_links).where(lastfm_links.c.user_id == user_id))
             dropped = 0
             if forget_imported_likes:
+                added = await member_artists_of(conn, user_id, like_source="lastfm")
                 dropped = (
                     await run(
                         conn,
                         delete(likes).where(likes.c.user_id == user_id, likes.c.source == "lastfm"),
                     )
                 ).rowcount
+                dropped += await delete_unused_member_artists(conn, added)
             if result.rowcount or dropped:
                 await bump_revision(conn)
+        if result.rowcount or dropped:
+            await self._db.purge_journal()
         return result.rowcount > 0
 
     async def replace_lastfm_import(

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +29,19 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 MODEL_CLASSES = {ALSRecommender.name: ALSRecommender}
+#: The meta.json fields `save_snapshot` writes itself from the arrays; a caller's meta overrides them,
+#: so meta copied from one snapshot to a new one must leave them out.
+SAVED_META_KEYS = (
+    "format",
+    "version",
+    "created",
+    "model",
+    "parameters",
+    "users",
+    "artists",
+    "interactions",
+    "model_sha256",
+)
 
 
 class SnapshotError(Exception):
@@ -55,6 +69,27 @@ def new_version() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+def staging_prefix(host: str | None = None, pid: int | None = None) -> str:
+    """How a snapshot being written is named: its writer's host and process, so a later start on the
+    same host can tell a dead writer's leftovers from a live one's work (see `staging_writer_is_gone`)."""
+    host = socket.gethostname() if host is None else host
+    return f".incoming-{host.replace('-', '_')}-{os.getpid() if pid is None else pid}-"
+
+
+def staging_writer_is_gone(staging: Path) -> bool:
+    """True if `staging` was written by a process of this host that no longer runs."""
+    parts = staging.name.split("-")
+    if len(parts) < 4 or parts[1] != socket.gethostname().replace("-", "_") or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interactions, meta: dict[str, Any]) -> Path:
     """Write a snapshot under `directory/<version>` atomically and return its path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -72,7 +107,7 @@ def save_snapshot(directory: Path, model: ALSRecommender, interactions: Interact
         "interactions.indptr": plays.indptr,
         "interactions.shape": np.array(plays.shape, dtype=np.int64),
     }
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=directory))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=directory))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would hide the snapshot from a bot running as another user
         with open(staging / MODEL_FILE, "wb") as handle:

@@ -1,6 +1,6 @@
 """The model service, in parts: serving (serving.py), refitting (refitting.py), publishing
-(publishing.py), following a trainer (following.py), the serving catalogue (catalogue.py), and the
-`ModelService` front that bot/app.py builds (service.py)."""
+(publishing.py), following a trainer (following.py), forgetting a member at once (forgetting.py), the
+serving catalogue (catalogue.py), and the `ModelService` front that bot/app.py builds (service.py)."""
 
 from bot.services.models.refitting import COLD_EVERY, KEEP_SNAPSHOTS, WARM_ITERATIONS, RefitTimings
 from bot.services.models.service import ModelService

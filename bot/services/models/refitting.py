@@ -76,7 +76,8 @@ class Refitter:
         self.last_refit_at: float | None = None
         self.last_error: str | None = None
         self.last_timings: RefitTimings | None = None
-        self._lock = asyncio.Lock()
+        #: Held by a refit, and by forgetting a member (forgetting.py): neither saves a snapshot the other missed.
+        self.lock = asyncio.Lock()
 
     async def refit_if_due(self, now: float | None = None) -> bool:
         """Refit when the interval has passed and the store changed since the served snapshot."""
@@ -93,7 +94,7 @@ class Refitter:
         """One refit from the store to the swapped-in snapshot; None (and a log line) if it failed.
 
         With nothing served yet there is nothing to fall back on, so the failure is raised."""
-        async with self._lock:
+        async with self.lock:
             self.last_refit_at = time.monotonic()
             try:
                 timings = await self._refit()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.services.models.catalogue import ServingCatalogue
 from bot.services.models.following import Follower
+from bot.services.models.forgetting import Forgetter
 from bot.services.models.publishing import publish
 from bot.services.models.refitting import WARM_ITERATIONS, Refitter, RefitTimings
 from bot.services.models.serving import Serving, ServingState, load_newest, remove_stale_staging
@@ -54,6 +56,9 @@ class ModelService:
         self._follower = Follower(
             store=store, serving=self._serving, snapshot_dir=snapshot_dir, data_fingerprint=data.fingerprint
         )
+        self._forgetter = Forgetter(
+            store=store, serving=self._serving, snapshot_dir=snapshot_dir, lock=self._refitter.lock
+        )
 
     # -- what is served ---------------------------------------------------------------------------
 
@@ -74,6 +79,11 @@ class ModelService:
     async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None:
         """Make the serving catalogue name these (artist_id, name, url) artists."""
         await self._catalogue.include_artists(artists)
+
+    async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> list[Path]:
+        """Drop the user's row and these artists (deleted from the store) from the served model and from
+        every snapshot on disk, at once; returns the snapshots deleted. See forgetting.py."""
+        return await self._forgetter.forget(user_key, artist_ids)
 
     # -- the refitter's state, for /encore status and `encore fit` --------------------------------------
 

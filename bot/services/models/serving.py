@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.services.models.catalogue import ServingCatalogue
 from recommender.engine import Engine
-from recommender.snapshot import Snapshot, load_latest
+from recommender.snapshot import Snapshot, load_latest, staging_writer_is_gone
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ async def load_newest(snapshot_dir: Path, data_fingerprint: str) -> Snapshot | N
 def remove_stale_staging(snapshot_dir: Path) -> None:
     """Delete half-written snapshots left by a process killed while saving.
 
-    Only old ones: a fresh one may belong to another process (`encore fit`) saving right now.
+    Those of a process of this host that no longer runs go at once; of the rest only old ones: a fresh
+    one may belong to another process (`encore fit`, or a trainer on another host) saving right now.
     """
     if not snapshot_dir.is_dir():
         return
@@ -64,5 +65,5 @@ def remove_stale_staging(snapshot_dir: Path) -> None:
             age = time.time() - leftover.stat().st_mtime
         except FileNotFoundError:
             continue
-        if age > STALE_STAGING_SECONDS:
+        if age > STALE_STAGING_SECONDS or staging_writer_is_gone(leftover):
             shutil.rmtree(leftover, ignore_errors=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from db.models import MEMBER_ARTIST_ID_BASE
 from recommender.engine import LIKE_PLAYS
 from recommender.merge import member_key
 from recommender.models.als import ALSRecommender
-from recommender.snapshot import MODEL_FILE, snapshot_paths
+from recommender.snapshot import MODEL_FILE, snapshot_paths, staging_prefix
 from recommender.text import normalize_name
 from recommender.training import ImplicitTrainer
 from tests.helpers.services import FAST, RealData, Services
@@ -470,3 +472,21 @@ def test_run_checks_at_once_then_until_stop_is_set_and_outlives_a_bad_check(
     with caplog.at_level(logging.ERROR, logger="bot.services.models"):
         services.run(scenario)
     assert any("refit check failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_dead_writers_staging_folder_on_this_host_goes_at_once(tmp_path: Path) -> None:
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    dead_writer = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_writer.wait()
+    dead = directory / (staging_prefix(pid=dead_writer.pid) + "abc")
+    alive = directory / (staging_prefix() + "def")  # this very process: it may be saving right now
+    elsewhere = directory / (staging_prefix(host="another-host", pid=dead_writer.pid) + "ghi")
+    for path in (dead, alive, elsewhere):
+        path.mkdir()
+        (path / MODEL_FILE).write_bytes(b"half")
+
+    remove_stale_staging(directory)
+
+    assert not dead.exists(), "its writer is gone: nothing will finish it"
+    assert alive.exists() and elsewhere.exists(), "a live writer's, or another host's, may still be saving"
