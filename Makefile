@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/encore evaluate --protocol p1 --seeds 0 1 2 --json benchmarks/results/p1.json
 	$(BIN)/python benchmarks/p2_batch.py --seeds 0 1 2
 	$(BIN)/python benchmarks/catalogue_search.py
+	$(BIN)/python benchmarks/catalogue_add.py
 	$(BIN)/python benchmarks/refit.py
 	$(BIN)/python benchmarks/like_weight.py
 	$(BIN)/python benchmarks/interactions.py

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, delete, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.artists import show_in_server
 from db.database import (
     CHUNK,
     Database,
@@ -58,7 +59,8 @@ class Likes:
         """Record that the member likes the artist; True if the like is new.
 
         Records the member (and server) if needed and clears a not-interested mark on the same
-        artist. Repeating a like changes nothing, not even its weight or time.
+        artist. Repeating a like changes nothing, not even its weight or time; but a member artist
+        liked in a server is from then on seen there (`server_artists`), repeated or not.
         Raises `UnknownArtistError` for an artist id the store lacks, and `LikeLimitReached` when a
         new like would take the member past `limit` likes (counted in the same transaction).
         """
@@ -66,7 +68,7 @@ class Likes:
         guild_id = optional_snowflake(guild_id)
         check_choice(source, LIKE_SOURCES, "like source")
         async with self._db.write() as conn:
-            await _require_artist(conn, artist_id)
+            artist_source = await _require_artist(conn, artist_id)
             changed = await self._db.ensure_member(conn, user_id, guild_id)
             inserted = await self._db.insert_new(
                 conn,
@@ -81,13 +83,16 @@ class Likes:
             if inserted and limit is not None and await _like_count(conn, user_id) > limit:
                 # Raising rolls the whole transaction back: the like and the member rows go.
                 raise LikeLimitReached(limit)
+            shown = guild_id is not None and artist_source == "member"
+            if shown:
+                shown = await show_in_server(self._db, conn, guild_id, user_id, [artist_id]) > 0
             cleared = await run(
                 conn,
                 delete(not_interested).where(
                     not_interested.c.user_id == user_id, not_interested.c.artist_id == artist_id
                 ),
             )
-            if changed or inserted or cleared.rowcount:
+            if changed or inserted or shown or cleared.rowcount:
                 await bump_revision(conn)
         return inserted
 
@@ -282,10 +287,12 @@ def _read_tastes(rows: Iterable[Any]) -> dict[int, Taste]:
     }
 
 
-async def _require_artist(conn: AsyncConnection, artist_id: int) -> None:
-    found = await conn.scalar(select(artists.c.id).where(artists.c.id == artist_id))
+async def _require_artist(conn: AsyncConnection, artist_id: int) -> str:
+    """The artist's source ('lastfm' or 'member'); UnknownArtistError if the store lacks it."""
+    found = await conn.scalar(select(artists.c.source).where(artists.c.id == artist_id))
     if found is None:
         raise UnknownArtistError(artist_id)
+    return str(found)
 
 
 async def _like_count(conn: AsyncConnection, user_id: int) -> int:

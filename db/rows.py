@@ -25,6 +25,17 @@ class ArtistRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerArtistRow:
+    """A member-added artist seen in a server because it was added or liked there."""
+
+    artist_id: int
+    name: str
+    #: Who first added or liked it there; None when unknown.
+    added_by: int | None
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LikeRow:
     """One of a member's likes, with the artist's name; ``weight`` is plays for Last.fm imports."""
 

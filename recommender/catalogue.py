@@ -106,8 +106,9 @@ class ArtistCatalogue:
     def extended(self, artists: Iterable[tuple[int, str, str | None]]) -> ArtistCatalogue:
         """A new catalogue that also holds these (artist_id, name, url) artists, with no listeners.
 
-        For artists that members add. It rebuilds every index (about 0.3 s for the Last.fm
-        catalogue), so call it off the event loop and with all new artists at once.
+        It rebuilds every index, so it suits a one-off engine (the CLI's) given all its artists at
+        once; a serving catalogue that grows one artist at a time layers them over this one instead
+        (recommender.member_artists).
         """
         extra = [(int(i), str(n), u or "") for i, n, u in artists if int(i) not in self._by_id]
         if not extra:
@@ -150,6 +151,13 @@ class ArtistCatalogue:
         artist = self.lookup(name)
         return artist.url if artist is not None else lastfm_url(name.strip())
 
+    def visible_in(self, server_id: int | None = None, own: Iterable[int] = ()) -> ArtistCatalogue:
+        """The Last.fm data is seen everywhere: the same catalogue, whoever asks from wherever."""
+        return self
+
+    def is_visible(self, artist_id: int) -> bool:
+        return artist_id in self
+
     def search(self, query: str, limit: int = 10) -> list[Artist]:
         """Autocomplete: prefix matches by popularity, then fuzzy matches by score and popularity.
 
@@ -159,19 +167,27 @@ class ArtistCatalogue:
         """
         if limit <= 0:
             return []
-        key = normalize_name(query)
-        if not key:
+        if not normalize_name(query):
             return self._ranked[:limit]
+        prefix, fuzzy = self.scored_search(query, limit)
+        return prefix + [artist for _, artist in fuzzy[: limit - len(prefix)]]
 
+    def scored_search(self, query: str, limit: int) -> tuple[list[Artist], list[tuple[float, Artist]]]:
+        """`search`'s two parts for a non-empty query, each at most `limit` long: the prefix matches by
+        popularity, and (when those are fewer than `limit`) the other fuzzy matches as (score, artist),
+        best first. For merging with names kept elsewhere (recommender.member_artists)."""
+        key = normalize_name(query)
+        if not key or limit <= 0:
+            return [], []
         ranks = self._prefix_ranks(key, limit)
+        fuzzy: list[tuple[float, int]] = []
         if len(ranks) < limit:
             seen = set(ranks)
             fuzzy = sorted(
                 ((score, rank) for score, rank in self._fuzzy(key) if rank not in seen),
                 key=lambda sr: (-sr[0], sr[1]),
-            )
-            ranks.extend(rank for _, rank in fuzzy[: limit - len(ranks)])
-        return [self._ranked[r] for r in ranks]
+            )[:limit]
+        return [self._ranked[r] for r in ranks], [(score, self._ranked[r]) for score, r in fuzzy]
 
     def _fuzzy(self, key: str) -> list[tuple[float, int]]:
         """(score, popularity rank) of every name whose fuzz.ratio reaches the cutoff."""
@@ -209,11 +225,18 @@ class ArtistCatalogue:
         key = normalize_name(query)
         if not key or limit <= 0:
             return self._ranked[: max(limit, 0)]
+        return [artist for _, artist in self.scored_closest(query, limit)]
+
+    def scored_closest(self, query: str, limit: int) -> list[tuple[float, Artist]]:
+        """`closest` for a non-empty query, as (score, artist) best first."""
+        key = normalize_name(query)
+        if not key or limit <= 0:
+            return []
         matches = process.extract(key, self._length_keys, scorer=fuzz.ratio, limit=None)
         best = sorted(
             ((score, self._length_ranks[index]) for _, score, index in matches), key=lambda sr: (-sr[0], sr[1])
         )
-        return [self._ranked[rank] for _, rank in best[:limit]]
+        return [(score, self._ranked[rank]) for score, rank in best[:limit]]
 
     def suggestions(self, query: str, limit: int = 5) -> list[Artist]:
         """Search results, or failing those the closest names: never empty for a non-empty catalogue."""

@@ -1,4 +1,5 @@
-"""/encore status, /encore refit and /encore settings: the model's state, a refit on demand, the server's settings."""
+"""/encore status, /encore refit, /encore settings and /encore artists: the model's state, a refit on demand,
+the server's settings, and the artists its members added."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.utils import NEEDS_MANAGE_SERVER, reply, reply_error
+from bot import checks
+from bot.services.library import MAX_POPULARITY_PENALTY
+from bot.utils import CHOICE_LIMIT, DESCRIPTION_LIMIT, NEEDS_MANAGE_SERVER, choice_name, reply, reply_error, safe
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 
-#: Past about 1 the penalty outweighs taste: P1 NDCG@10 falls from 0.264 at 0 to 0.200 at 0.9 (the evaluation report).
-MAX_POPULARITY_PENALTY = 2.0
 
-
-# Discord can only restrict a whole top-level command, not one subcommand, so /encore (status and
-# refit) is for members with Manage Server; refit checks it again, as a server can override this.
+# Discord can only restrict a whole top-level command, not one subcommand, so all of /encore is for
+# members with Manage Server; bot.checks checks it again in code, as a server can override it.
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Admin(commands.GroupCog, group_name="encore", group_description="Encore's model and data (Manage Server)"):
@@ -54,11 +54,8 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         await reply(interaction, embed=embed, ephemeral=True)
 
     @app_commands.command(name="refit", description="Refit the model now (Manage Server only)")
+    @checks.refit_cooldown()
     async def refit(self, interaction: discord.Interaction) -> None:
-        # default_permissions only hides the command; a server can override it, so check here too.
-        if not interaction.permissions.manage_guild:
-            await reply_error(interaction, NEEDS_MANAGE_SERVER)
-            return
         if self.bot.follow_trainer:
             # A local refit would make this process serve another model than the bot's other shards.
             await self.bot.app.models.pick_up_published()
@@ -96,9 +93,6 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
         popularity_penalty: app_commands.Range[float, 0.0, MAX_POPULARITY_PENALTY] | None = None,
         reset: bool = False,
     ) -> None:
-        if not interaction.permissions.manage_guild:
-            await reply_error(interaction, NEEDS_MANAGE_SERVER)
-            return
         library, guild_id = self.bot.app.library, interaction.guild_id
         if reset:
             await library.set_popularity_penalty(guild_id, None)
@@ -112,6 +106,59 @@ class Admin(commands.GroupCog, group_name="encore", group_description="Encore's 
             f"(Encore's default is {DEFAULT_POPULARITY_PENALTY:g}; it applies to /recommend and /why here).",
             ephemeral=True,
         )
+
+    async def added_artist_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Autocomplete runs no command checks: only moderators get the server's list.
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            return []
+        needle = current.casefold()
+        rows = await self.bot.app.library.artists.listed(interaction.guild_id)
+        names = [r.name for r in rows if needle in r.name.casefold()][:25]
+        return [app_commands.Choice(name=choice_name(n), value=n[:CHOICE_LIMIT]) for n in names]
+
+    @app_commands.command(name="artists", description="Artists members added in this server (Manage Server only)")
+    @app_commands.describe(remove="An added artist to remove from this server")
+    @app_commands.autocomplete(remove=added_artist_autocomplete)
+    async def artists(self, interaction: discord.Interaction, remove: str | None = None) -> None:
+        if not interaction.permissions.manage_guild:
+            await reply_error(interaction, NEEDS_MANAGE_SERVER)
+            return
+        seen, guild_id = self.bot.app.library.artists, interaction.guild_id
+        if remove is not None:
+            removed = await seen.remove(guild_id, remove)
+            if removed is None:
+                await reply_error(interaction, f"no artist added in this server is called “{safe(remove)}”.")
+                return
+            gone = (
+                " It is deleted too, as nothing outside this server referred to it."
+                if removed.removal == "deleted"
+                else ""
+            )
+            await reply(
+                interaction,
+                f"Removed {safe(removed.artist.name)}: members here no longer see it, and it cannot be added "
+                f"here again.{gone}",
+                ephemeral=True,
+            )
+            return
+        rows = await seen.listed(guild_id)
+        if not rows:
+            await reply(interaction, "No member has added an artist in this server.", ephemeral=True)
+            return
+        lines, length = [], 0
+        for row in rows:
+            by = f" by <@{row.added_by}>" if row.added_by else ""
+            line = f"• {safe(row.name)} — {discord.utils.format_dt(row.added_at, 'R')}{by}"
+            if length + len(line) + 1 > DESCRIPTION_LIMIT - 100:
+                lines.append(f"…and {len(rows) - len(lines)} more")
+                break
+            lines.append(line)
+            length += len(line) + 1
+        embed = discord.Embed(title="Artists added in this server", description="\n".join(lines))
+        embed.set_footer(text=f"{len(rows)} artist{'s' if len(rows) != 1 else ''} · /encore artists remove:<name>")
+        await reply(interaction, embed=embed, ephemeral=True)
 
 
 def _penalty_meaning(penalty: float) -> str:

@@ -60,7 +60,7 @@ def test_every_command_is_registered(encore: Encore) -> None:
     commands = registered(encore)
     assert set(commands) == EXPECTED_COMMANDS
     subcommands = {o["name"]: o for o in commands["encore"].get("options") or []}
-    assert set(subcommands) == {"status", "refit", "settings"}
+    assert set(subcommands) == {"status", "refit", "settings", "artists"}
     assert all(o["type"] == 1 for o in subcommands.values())
     options = {name: {o["name"]: o for o in c.get("options") or []} for name, c in commands.items()}
     for name in ("like", "similar", "why", "unlike"):
@@ -403,8 +403,12 @@ def test_forget_me_cancel_keeps_everything_and_confirm_deletes(encore: Encore) -
 
     asked = encore.command(member, "forget-me")
     confirmed = encore.click(asked, button(asked.final_message(), "Delete all my data")["custom_id"], member)
+    # Forgetting may take longer than Discord's 3 s: the click defers, then edits the message.
+    assert confirmed.callback_type == 6, "the confirmation defers an update of the message"
+    encore.until(lambda: confirmed.final_message()["content"].startswith("Done"), 30, "the forget-me answer")
     done = confirmed.final_message()
     assert done["content"].startswith("Done: Encore deleted your 2 likes"), done["content"]
+    assert done["components"] == []
     assert encore.liked_ids(member) == set()
     after = encore.command(member, "recommend").final_message()
     assert after["ephemeral"] and "/like" in after["content"]

@@ -11,6 +11,7 @@ import pytest
 from bot.services.library import MAX_NAME_LENGTH, LibraryError, MemberLibrary, NoMatch, parse_liked_names
 from db.models import MEMBER_ARTIST_ID_BASE
 from recommender.catalogue import Artist, ArtistCatalogue
+from recommender.engine import Engine
 from recommender.merge import member_key
 from recommender.text import normalize_name
 from tests.helpers.db import add_member, lastfm_link_of, link_lastfm
@@ -222,7 +223,10 @@ def test_add_artist_and_like_a_brand_new_artist(served: Services) -> None:
             assert new.name == "Zzyzx Quartet of Tests" and new.artist_id >= MEMBER_ARTIST_ID_BASE
             assert new.artist_id not in data.catalogue
             assert [row.artist_id for row in await service.store.likes.likes_of(77)] == [new.artist_id]
-            assert library.resolve("zzyzx quartet of tests") == new
+            assert library.resolve("zzyzx quartet of tests", await library.catalogue_for(77, None)) == new
+            # Added in a DM: the adder's own, no one else's.
+            with pytest.raises(NoMatch):
+                library.resolve("zzyzx quartet of tests", await library.catalogue_for(76, None))
             assert [a.artist_id for a in await library.liked_artists(77)] == [new.artist_id]
             row = await service.store.artists.get_artist(new.artist_id)
             assert row is not None and row.source == "member"
@@ -249,40 +253,55 @@ def test_add_artist_and_like_a_brand_new_artist(served: Services) -> None:
     served.run(scenario)
 
 
-def test_add_artist_and_like_rebuilds_the_catalogue_off_the_event_loop(
+def test_twenty_concurrent_adds_after_300_never_rebuild_the_catalogue(
     served: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = ArtistCatalogue.extended
-    threads: list[threading.Thread] = []
+    builds: list[str] = []
+    original_init, original_extended = ArtistCatalogue.__init__, ArtistCatalogue.extended
+
+    def init(self, *args, **kwargs):
+        builds.append("built")
+        original_init(self, *args, **kwargs)
 
     def extended(self, artists):
-        threads.append(threading.current_thread())
-        return original(self, artists)
-
-    monkeypatch.setattr(ArtistCatalogue, "extended", extended)
+        builds.append("extended")
+        return original_extended(self, artists)
 
     async def scenario() -> None:
-        async with served.library() as (_, library):
-            loop_thread = threading.current_thread()
-            await library.add_artist_and_like(5, "Yet Another Unheard Band")
-            assert threads, "the catalogue was not extended"
-            assert loop_thread not in threads, "ArtistCatalogue.extended ran on the event loop's thread"
+        async with served.library() as (service, library):
+            catalogue = library.catalogue
+            monkeypatch.setattr(ArtistCatalogue, "__init__", init)
+            monkeypatch.setattr(ArtistCatalogue, "extended", extended)
+            for i in range(300):
+                await library.add_artist_and_like(1_000 + i % 7, f"Unheard Band Number {i}", guild_id=i % 5)
+            burst = await asyncio.gather(
+                *(library.add_artist_and_like(2_000 + i, f"Burst Band {i}", guild_id=9) for i in range(20))
+            )
+            assert all(result.new for result in burst)
+            assert builds == [], "adding an artist built or copied a catalogue"
+            # The one serving catalogue, over the very Last.fm catalogue it started with.
+            assert library.catalogue is catalogue and catalogue.base is served.data.catalogue
+            assert len(catalogue.members) == 320
+            seen = await library.catalogue_for(None, 9)
+            # Concurrent adds take ids in the order they commit, so compare sets.
+            expected = {"Burst Band 1", *(f"Burst Band {i}" for i in range(10, 20))}
+            assert {a.name for a in seen.search("burst band 1", 11)} == expected
 
     served.run(scenario)
 
 
 def test_an_artist_added_while_a_refit_swaps_in_is_not_lost(served: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = ArtistCatalogue.extended
+    original = Engine.prepare
     in_swap, release = threading.Event(), threading.Event()
 
-    def extended(self, artists):
-        # Hold the first extension made in a worker thread (the swap's) until the member has added theirs.
+    def prepare(self):
+        # Hold the swap (which prepares the new engine in a worker thread) until the member has added theirs.
         if threading.current_thread() is not threading.main_thread() and not in_swap.is_set():
             in_swap.set()
             release.wait(10)
-        return original(self, artists)
+        return original(self)
 
-    monkeypatch.setattr(ArtistCatalogue, "extended", extended)
+    monkeypatch.setattr(Engine, "prepare", prepare)
 
     async def scenario() -> None:
         async with served.library() as (service, library):
@@ -293,13 +312,13 @@ def test_an_artist_added_while_a_refit_swaps_in_is_not_lost(served: Services, mo
             await service.store.likes.like(1, first)
             await service.store.likes.like(1, artist(served.data, "Radiohead").artist_id)
             refit = asyncio.create_task(service.refit())
-            assert await asyncio.to_thread(in_swap.wait, 30), "the refit never extended the catalogue"
+            assert await asyncio.to_thread(in_swap.wait, 30), "the refit never swapped a snapshot in"
             # While the swap extends the catalogue, a member adds another artist.
             second = await library.add_artist_and_like(2, "Second Unheard Band")
             release.set()
             assert await refit is not None
-            assert library.resolve("First Unheard Band").artist_id == first
-            assert library.resolve("Second Unheard Band") == second.artist
+            assert library.resolve("First Unheard Band", await library.catalogue_for(1, None)).artist_id == first
+            assert library.resolve("Second Unheard Band", await library.catalogue_for(2, None)) == second.artist
             assert [a.name for a in await library.liked_artists(2)] == ["Second Unheard Band"]
 
     try:
@@ -332,7 +351,14 @@ def test_forget_removes_every_row_and_the_next_refit_drops_the_member(served: Se
 
             removed = await library.forget(USER)
 
-            assert removed == {"likes": 2, "not_interested": 1, "memberships": 1, "lastfm_links": 1, "users": 1}
+            assert removed == {
+                "likes": 2,
+                "not_interested": 1,
+                "memberships": 1,
+                "lastfm_links": 1,
+                "users": 1,
+                "artists": 0,
+            }
             assert await store.likes.likes_of(USER) == []
             assert (await store.likes.taste_of(USER)).not_interested == ()
             assert await store.members.privacy_of(USER) == "public"  # the default: nothing is stored
