@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gc
 import logging
+from typing import Any
 
 import discord
 import yarl
 from discord.ext import commands
 
+from bot import checks
 from bot.app import App
-from bot.errors import UserError
+from bot.components import answer_unclaimed, note_whether_claimed
+from bot.errors import as_user_error
 from bot.utils import NEEDS_MANAGE_SERVER, NO_MENTIONS, reply_error, reply_user_error
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,7 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
     async def setup_hook(self) -> None:
         for cog in COGS:
             await self.load_extension(cog)
+        checks.install(self.tree)
         if self.syncs_commands:
             await self._sync_commands()
         models = self.app.models
@@ -115,15 +120,35 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
         await super().close()
         await self.app.close()
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":
+            note_whether_claimed(self, args[0])  # the view store has just chosen; no handler has run yet
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A click no button, menu or live view took (forged, or its menu gone) still gets an answer."""
+        await answer_unclaimed(interaction)
+
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: discord.app_commands.AppCommandError
     ) -> None:
         cause = error.original if isinstance(error, discord.app_commands.CommandInvokeError) else error
-        if isinstance(cause, UserError):
-            await reply_user_error(interaction, cause)
+        user_error = as_user_error(cause)
+        if user_error is not None:
+            await reply_user_error(interaction, user_error)
+            return
+        if isinstance(error, discord.app_commands.CommandOnCooldown):
+            retry = discord.utils.utcnow() + datetime.timedelta(seconds=error.retry_after)
+            await reply_error(
+                interaction,
+                f"slow down: that command is cooling down; try again {discord.utils.format_dt(retry, 'R')}.",
+            )
             return
         if isinstance(error, discord.app_commands.MissingPermissions):
             await reply_error(interaction, NEEDS_MANAGE_SERVER)
+            return
+        if isinstance(error, checks.InvalidOption | discord.app_commands.NoPrivateMessage):
+            await reply_error(interaction, str(error))
             return
         if isinstance(error, discord.app_commands.CheckFailure):
             await reply_error(interaction, "you cannot use that command here.")

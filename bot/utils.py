@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
-from bot.errors import UserError
+from bot.errors import UserError, as_user_error
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.engine import join_names  # noqa: F401  (the cogs import it from here)
 from recommender.text import clean_user_text
@@ -80,6 +82,13 @@ def artist_choices(catalogue: ArtistCatalogue, current: str, limit: int = 25) ->
     ]
 
 
+async def seen_artist_choices(
+    library: Any, interaction: discord.Interaction, current: str, limit: int = 25
+) -> list[discord.app_commands.Choice[str]]:
+    """`artist_choices` among the artists the member sees where they are (added ones only in their servers)."""
+    return artist_choices(await library.catalogue_for(interaction.user.id, interaction.guild_id), current, limit)
+
+
 async def reply_user_error(interaction: discord.Interaction, error: UserError) -> None:
     """A request Encore cannot do, told to the member who made it alone (a follow-up if already answered)."""
     await reply_error(interaction, error.reply_text(safe))
@@ -102,7 +111,8 @@ class OwnedView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
         """A button or menu whose request cannot be done says so as a command would; anything else is a bug."""
-        if isinstance(error, UserError):
-            await reply_user_error(interaction, error)
+        user_error = as_user_error(error)
+        if user_error is not None:
+            await reply_user_error(interaction, user_error)
             return
         await super().on_error(interaction, error, item)

@@ -12,7 +12,21 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from discord_emulator import permissions as perms
+from discord_emulator.command_schema import (
+    ATTACHMENT,
+    BOOLEAN,
+    CHANNEL,
+    INTEGER,
+    MENTIONABLE,
+    NUMBER,
+    ROLE,
+    STRING,
+    USER,
+    check_can_use,
+    check_names_and_required,
+    nest,
+    walk_subcommand,
+)
 from discord_emulator.gateway import Gateway
 from discord_emulator.guild import Guild
 from discord_emulator.messages import FLAG_EPHEMERAL
@@ -26,9 +40,6 @@ MESSAGE_COMPONENT = 3
 APPLICATION_COMMAND_AUTOCOMPLETE = 4
 MODAL_SUBMIT = 5
 
-# Option types.
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 #: Upload limit reported to the bot for a guild without boosts (10 MiB since 2024).
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -63,17 +74,27 @@ class InteractionDriver:
         command_name: str,
         options: Mapping[str, Any] | None = None,
         subcommand: str | None = None,
+        *,
+        crafted: bool = False,
+        in_dm: bool = False,
     ) -> InteractionRecord:
-        """Run a chat-input command as ``member`` typed it in ``channel``."""
+        """Run a chat-input command as ``member`` typed it in ``channel``.
+
+        ``crafted``: sent by hand, not by Discord's client: no permission hiding, no range or choice
+        checks. ``in_dm``: from a direct message with the bot (no guild, a user instead of a member).
+        """
         command = self.state.find_command(guild.id, command_name)
-        self._check_can_use(command, guild, channel, member)
-        schema, path = self._walk_subcommand(command, subcommand)
+        if not crafted:
+            check_can_use(command, guild, channel, member)
+        schema, path = walk_subcommand(command, subcommand)
         given = dict(options or {})
-        self._check_names_and_required(command_name, schema, given)
+        check_names_and_required(command_name, schema, given)
         resolved: JSON = {}
-        typed = [self._option(o, given[o["name"]], guild, resolved) for o in schema if o["name"] in given]
-        data = self._command_data(command, _nest(path, typed), resolved)
-        return self._dispatch(APPLICATION_COMMAND, guild, channel, member, data=data)
+        typed = [
+            self._option(o, given[o["name"]], guild, resolved, strict=not crafted) for o in schema if o["name"] in given
+        ]
+        data = self._command_data(command, nest(path, typed), resolved)
+        return self._dispatch(APPLICATION_COMMAND, guild, channel, member, data=data, in_dm=in_dm)
 
     async def autocomplete(
         self,
@@ -88,8 +109,8 @@ class InteractionDriver:
     ) -> InteractionRecord:
         """The user is typing ``value`` into ``focused_option``; the bot should answer with choices (type 8)."""
         command = self.state.find_command(guild.id, command_name)
-        self._check_can_use(command, guild, channel, member)
-        schema, path = self._walk_subcommand(command, subcommand)
+        check_can_use(command, guild, channel, member)
+        schema, path = walk_subcommand(command, subcommand)
         by_name = {o["name"]: o for o in schema}
         focused = by_name.get(focused_option)
         if focused is None:
@@ -108,7 +129,7 @@ class InteractionDriver:
         unknown = set(other_options or {}) - set(by_name)
         if unknown:
             raise ValueError(f"/{command_name} has no option(s) {sorted(unknown)}")
-        data = self._command_data(command, _nest(path, typed), resolved)
+        data = self._command_data(command, nest(path, typed), resolved)
         return self._dispatch(APPLICATION_COMMAND_AUTOCOMPLETE, guild, channel, member, data=data)
 
     async def click(
@@ -118,10 +139,38 @@ class InteractionDriver:
         member: Member,
         *,
         values: list[str] | None = None,
+        crafted: bool = False,
     ) -> InteractionRecord:
-        """Press the button (or choose ``values`` in the select menu) with ``custom_id`` on a bot message."""
-        message = self._find_message(record_or_message, custom_id)
-        component = find_component(message.get("components") or [], custom_id)
+        """Press the button (or choose ``values`` in the select menu) with ``custom_id`` on a bot message.
+
+        ``crafted``: sent by hand, not by Discord's client: ``custom_id`` need not be on the message (it is then
+        sent as a button's, or as a select menu's if ``values`` are given), and nothing is checked: not who may
+        see the message, not whether the component is enabled, not the values.
+        """
+        if crafted:
+            message = self._latest_message(record_or_message)
+            component = find_component(message.get("components") or [], custom_id) or {
+                "type": 2 if values is None else 3
+            }
+        else:
+            message = self._find_message(record_or_message, custom_id)
+            component = find_component(message.get("components") or [], custom_id)
+            self._check_click(message, component, custom_id, member, values)
+        guild_id = int(message["guild_id"])
+        guild = self.state.guilds[guild_id]
+        channel = guild.channels[int(message["channel_id"])]
+        data: JSON = {"custom_id": custom_id, "component_type": component["type"]}
+        if component.get("id"):
+            data["id"] = component["id"]
+        if component["type"] != 2:
+            data["values"] = list(values or [])
+        return self._dispatch(MESSAGE_COMPONENT, guild, channel, member, data=data, message=copy.deepcopy(message))
+
+    @staticmethod
+    def _check_click(
+        message: JSON, component: JSON | None, custom_id: str, member: Member, values: list[str] | None
+    ) -> None:
+        """What Discord's client lets a user click, and choose in a select menu."""
         if component is None:
             raise ValueError(f"no component with custom_id {custom_id!r} on message {message['id']}")
         if component.get("disabled"):
@@ -132,12 +181,6 @@ class InteractionDriver:
             owner = (message.get("interaction_metadata") or {}).get("user", {}).get("id")
             if owner is not None and owner != str(member.id):
                 raise ValueError("only the user an ephemeral message was sent to can see (and click) it")
-        guild_id = int(message["guild_id"])
-        guild = self.state.guilds[guild_id]
-        channel = guild.channels[int(message["channel_id"])]
-        data: JSON = {"custom_id": custom_id, "component_type": component["type"]}
-        if component.get("id"):
-            data["id"] = component["id"]
         if component["type"] != 2:
             chosen = list(values or [])
             low, high = component.get("min_values", 1), component.get("max_values", 1)
@@ -147,10 +190,8 @@ class InteractionDriver:
                 allowed = {o["value"] for o in component.get("options") or []}
                 if not set(chosen) <= allowed:
                     raise ValueError(f"values {sorted(set(chosen) - allowed)} are not options of {custom_id!r}")
-            data["values"] = chosen
         elif values:
             raise ValueError("values are only for select menus")
-        return self._dispatch(MESSAGE_COMPONENT, guild, channel, member, data=data, message=copy.deepcopy(message))
 
     async def submit_modal(
         self, record: InteractionRecord, values: Mapping[str, str], member: Member | None = None
@@ -192,7 +233,15 @@ class InteractionDriver:
     # -- payload building -------------------------------------------------------------------------
 
     def _dispatch(
-        self, kind: int, guild: Guild, channel: Channel, member: Member, *, data: JSON, message: JSON | None = None
+        self,
+        kind: int,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        *,
+        data: JSON,
+        message: JSON | None = None,
+        in_dm: bool = False,
     ) -> InteractionRecord:
         if not self.gateway.live_sessions:
             raise RuntimeError("no bot is connected to the emulator's gateway: nothing would receive the interaction")
@@ -201,12 +250,14 @@ class InteractionDriver:
         if channel.guild_id != guild.id:
             raise ValueError(f"channel {channel.name!r} is not in {guild.name!r}")
         payload = self._base_payload(kind, guild, channel, member)
+        if in_dm:
+            payload = _from_a_dm(payload, member)
         payload["data"] = data
         if message is not None:
             payload["message"] = message
         record = InteractionRecord(self.state, payload)
         self.registry.add(record)
-        self.gateway.dispatch("INTERACTION_CREATE", payload, guild.id)
+        self.gateway.dispatch("INTERACTION_CREATE", payload, None if in_dm else guild.id)
         return record
 
     def _base_payload(self, kind: int, guild: Guild, channel: Channel, member: Member) -> JSON:
@@ -244,54 +295,6 @@ class InteractionDriver:
         if resolved:
             data["resolved"] = resolved
         return data
-
-    @staticmethod
-    def _check_can_use(command: JSON, guild: Guild, channel: Channel, member: Member) -> None:
-        """Discord hides a command whose ``default_member_permissions`` the member lacks: it can't be run."""
-        raw = command.get("default_member_permissions")
-        if raw is None:
-            return
-        needed = int(raw)
-        have = guild.permissions_in(member, channel)
-        allowed = have & perms.ADMINISTRATOR or have == perms.ALL if needed == 0 else have & needed == needed
-        if not allowed:
-            raise PermissionError(
-                f"{member.user.username!r} lacks permissions {needed} required by /{command['name']} "
-                "(Discord would not offer them the command)"
-            )
-
-    @staticmethod
-    def _walk_subcommand(command: JSON, subcommand: str | None) -> tuple[list[JSON], list[tuple[str, int]]]:
-        """The option schema to fill, and the (name, type) chain of sub-command groups/sub-commands."""
-        options: list[JSON] = command.get("options") or []
-        has_subcommands = any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in options)
-        if subcommand is None:
-            if has_subcommands:
-                names = sorted(o["name"] for o in options)
-                raise ValueError(f"/{command['name']} needs a subcommand (one of {names})")
-            return options, []
-        path: list[tuple[str, int]] = []
-        for part in subcommand.split():
-            match = next(
-                (o for o in options if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)), None
-            )
-            if match is None:
-                raise ValueError(f"/{command['name']} has no subcommand {subcommand!r}")
-            path.append((part, match["type"]))
-            options = match.get("options") or []
-        if path[-1][1] != SUB_COMMAND:
-            raise ValueError(f"{subcommand!r} is a group: name one of its subcommands too")
-        return options, path
-
-    @staticmethod
-    def _check_names_and_required(command_name: str, schema: list[JSON], given: Mapping[str, Any]) -> None:
-        names = {o["name"] for o in schema}
-        unknown = set(given) - names
-        if unknown:
-            raise ValueError(f"/{command_name} has no option(s) {sorted(unknown)} (options: {sorted(names)})")
-        missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
-        if missing:
-            raise ValueError(f"/{command_name} requires option(s) {missing}")
 
     def _option(self, schema: JSON, value: Any, guild: Guild, resolved: JSON, *, strict: bool = True) -> JSON:
         """Type a user-supplied value per the option schema, filling ``resolved`` for entity options."""
@@ -388,6 +391,15 @@ class InteractionDriver:
             raise ValueError(f"unknown user {value!r}")
         return user
 
+    def _latest_message(self, target: InteractionRecord | Mapping[str, Any] | int) -> JSON:
+        """The message a crafted click names: a record's latest, or the live message with that id."""
+        if isinstance(target, InteractionRecord):
+            messages = target.messages()
+            if not messages:
+                raise ValueError(f"{target!r} produced no message")
+            return messages[-1]
+        return self._find_message(target, "")
+
     def _find_message(self, target: InteractionRecord | Mapping[str, Any] | int, custom_id: str) -> JSON:
         if isinstance(target, InteractionRecord):
             for message in reversed(target.messages()):
@@ -407,8 +419,18 @@ def perms_all_for(guild: Guild, channel: Channel, state: EmulatorState) -> int:
     return guild.permissions_in(me, channel) if me else 0
 
 
-def _nest(path: list[tuple[str, int]], options: list[JSON]) -> list[JSON]:
-    """Wrap leaf options in their sub-command (group) options, innermost first."""
-    for name, kind in reversed(path):
-        options = [{"name": name, "type": kind, "options": options}]
-    return options
+def _from_a_dm(payload: JSON, member: Member) -> JSON:
+    """The same interaction as Discord sends it from a DM: a user instead of a member, no guild.
+
+    The emulator keeps no DM channels, so the answer is stored with the channel's own messages."""
+    channel_id = payload["channel_id"]
+    for key in ("guild_id", "guild", "member", "guild_locale"):
+        payload.pop(key, None)
+    user = member.user.to_payload()
+    payload |= {
+        "user": user,
+        "channel": {"id": channel_id, "type": 1, "flags": 0, "recipients": [user]},
+        "authorizing_integration_owners": {"1": user["id"]},
+        "context": 1,
+    }
+    return payload

@@ -8,36 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.utils import OwnedView, reply
+from bot.menus import forget
+from bot.utils import reply
 
 PRIVACY_TEXT = {
     "public": "Others in your servers may see your likes and compare tastes with you.",
     "private": "Only you see your likes; you are left out of other members' /likes, /taste and /neighbours.",
 }
-
-
-class ConfirmForget(OwnedView):
-    refusal = "only the member who asked can confirm this."
-
-    def __init__(self, cog: Account, owner: int) -> None:
-        super().__init__(owner, timeout=120)
-        self.cog = cog
-
-    @discord.ui.button(label="Delete all my data", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        removed = await self.cog.bot.app.library.forget(interaction.user.id)
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Done: Encore deleted your {removed.get('likes', 0)} likes, "
-            f"{removed.get('not_interested', 0)} “not interested” marks and everything else it kept about you. "
-            "The model forgets you at its next refit.",
-            view=None,
-        )
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
 
 
 class Account(commands.Cog):
@@ -47,11 +24,10 @@ class Account(commands.Cog):
 
     @app_commands.command(name="forget-me", description="Delete everything Encore keeps about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        await reply(
+        await forget.ConfirmForget(interaction.user.id).show(
             interaction,
             "This deletes all your likes, marks and settings in Encore, in every server. Sure?",
             ephemeral=True,
-            view=ConfirmForget(self, interaction.user.id),
         )
 
     @app_commands.command(name="privacy", description="Whether others may see your likes and taste")
@@ -69,3 +45,4 @@ class Account(commands.Cog):
 
 async def setup(bot) -> None:
     await bot.add_cog(Account(bot))
+    bot.add_dynamic_items(*forget.ITEMS)

@@ -134,6 +134,27 @@ async def test_select_menu_deferred_update_then_edit(world: World) -> None:
 
 
 @with_running_bot()
+async def test_a_crafted_click_sends_what_discords_client_would_not(world: World) -> None:
+    emu = world.emulator
+    record = await emu.invoke(world.guild, world.general, world.alice, "menu")
+    await record.wait_for_callback(5)
+    # Someone else's ephemeral message, a value that is not an option, a custom id the message lacks.
+    forged = await emu.click(record, "genres", world.mod, values=["disco"], crafted=True)
+    assert forged.payload["data"] | {"id": None} == {
+        "custom_id": "genres",
+        "component_type": 3,
+        "values": ["disco"],
+        "id": None,
+    }
+    assert forged.payload["message"]["id"] == record.final_message()["id"]
+    await forged.wait_until(lambda r: bool(r.edits), 5)  # the bot answers it as any other (its view then stops)
+    unknown = await emu.click(record, "no-such-button", world.alice, crafted=True)
+    assert unknown.payload["data"] == {"custom_id": "no-such-button", "component_type": 2}
+    as_select = await emu.click(record, "no-such-menu", world.alice, values=["x"], crafted=True)
+    assert as_select.payload["data"] == {"custom_id": "no-such-menu", "component_type": 3, "values": ["x"]}
+
+
+@with_running_bot()
 async def test_member_option_is_resolved_to_a_member(world: World) -> None:
     emu = world.emulator
     record = await emu.invoke(world.guild, world.general, world.alice, "whois", {"member": world.listener})

@@ -240,11 +240,17 @@ class Encore:
         *,
         subcommand: str | None = None,
         timeout: float = 15.0,
+        crafted: bool = False,
+        in_dm: bool = False,
     ) -> InteractionRecord:
-        """Run a slash command and wait for its answer (a deferred one: until it is no longer loading)."""
+        """Run a slash command and wait for its answer (a deferred one: until it is no longer loading).
+
+        `crafted` and `in_dm`: a request Discord's client would not send (see `DiscordEmulator.invoke`)."""
 
         async def go() -> InteractionRecord:
-            record = await self.emulator.invoke(self.guild, self.channel, member, name, options or {}, subcommand)
+            record = await self.emulator.invoke(
+                self.guild, self.channel, member, name, options or {}, subcommand, crafted=crafted, in_dm=in_dm
+            )
             await record.wait_until(answered, timeout)
             return record
 
@@ -268,11 +274,14 @@ class Encore:
         *,
         values: list[str] | None = None,
         timeout: float = 15.0,
+        crafted: bool = False,
     ) -> InteractionRecord:
-        """Press a button (or choose ``values`` in a select menu) and wait for the bot's answer."""
+        """Press a button (or choose ``values`` in a select menu) and wait for the bot's answer.
+
+        `crafted`: a click Discord's client would not send (see `DiscordEmulator.click`)."""
 
         async def go() -> InteractionRecord:
-            clicked = await self.emulator.click(record, custom_id, member, values=values)
+            clicked = await self.emulator.click(record, custom_id, member, values=values, crafted=crafted)
             await clicked.wait_until(answered, timeout)
             return clicked
 
