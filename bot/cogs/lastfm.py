@@ -53,6 +53,9 @@ class LastFm(commands.GroupCog, group_name="lastfm", group_description="Import y
         if importer is None:
             await reply_error(interaction, NOT_SET_UP)
             return
+        # Unlinking rewrites the served snapshot without the imported plays (and may wait for a refit):
+        # longer than Discord's 3 s to respond.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if await importer.unlink(interaction.user.id):
             await reply(
                 interaction,

@@ -1,6 +1,6 @@
 """Restarting the end-to-end harness's bot: a new bot on the same database and snapshot folder.
 
-The old bot closes as on SIGTERM (its services too); the new one loads the data, the store and the newest
+The old bot closes as on SIGTERM (its app too); the new one loads the data, the store and the newest
 snapshot anew and logs in to the same emulator, so what a message's components need must come from the
 message, its custom ids or the store, as after a real restart.
 """
@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from bot.app import build_app
 from bot.client import EncoreBot
+from tests.helpers.e2e import Encore
 
 
-async def _restart(harness: Any) -> None:
-    settings = harness.services.settings
+async def _restart(harness: Encore) -> None:
+    settings = harness.app.settings
     await asyncio.wait_for(harness.bot.close(), 30)
     if harness.task is not None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(harness.task, 15)
-    services = await build_app(settings)
-    bot = EncoreBot(services)
+    app = await build_app(settings)
+    bot = EncoreBot(app)
     task = asyncio.create_task(bot.start(harness.emulator.token), name="encore-e2e-restarted-bot")
     ready = asyncio.create_task(bot.wait_until_ready())
     done, _ = await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
@@ -32,9 +32,9 @@ async def _restart(harness: Any) -> None:
             task.result()  # raises what stopped the bot
         raise AssertionError("the restarted bot was not ready within 60 s")
     # The harness's teardown closes whichever bot it holds: from now on, the new one.
-    harness.bot, harness.services, harness.task = bot, services, task
+    harness.bot, harness.app, harness.task = bot, app, task
 
 
-def restart_bot(harness: Any, timeout: float = 120.0) -> None:
-    """Stop `harness`'s bot (an `Encore` of tests/bot/e2e) and start a new one in its place."""
+def restart_bot(harness: Encore, timeout: float = 120.0) -> None:
+    """Stop `harness`'s bot  and start a new one in its place."""
     harness.run(_restart(harness), timeout)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from discord_emulator import Member
-
-from .conftest import Encore, assert_every_request_clean, mention_problems, raw_mentions, text_of
+from tests.helpers.e2e import Encore
+from tests.helpers.e2e_messages import assert_every_request_clean, mention_problems, raw_mentions, text_of
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ import math
 
 import pytest
 
-from .conftest import Encore, text_of
+from tests.helpers.e2e import Encore
+from tests.helpers.e2e_messages import text_of
 
 pytestmark = pytest.mark.slow
 

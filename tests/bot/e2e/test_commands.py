@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 
 from discord_emulator import JSON, Member
-
-from .conftest import (
+from tests.helpers.e2e import Encore
+from tests.helpers.e2e_messages import (
     EPHEMERAL,
     EXPECTED_COMMANDS,
     MANAGE_GUILD,
-    Encore,
     assert_every_request_clean,
     button,
     embed_lines,
@@ -256,7 +255,7 @@ def test_recommend_lists_new_artists_with_links_and_reasons(encore: Encore) -> N
     assert all("because you like" in m.group(4) for m in found), embed["description"]
     names = [name for _, name in recommended(message)]
     assert len(names) == 7 and not set(names) & set(TASTE), names
-    liked_urls = {encore.services.models.catalogue.get(encore.artist_id(n)).url for n in TASTE}
+    liked_urls = {encore.app.models.catalogue.get(encore.artist_id(n)).url for n in TASTE}
     assert not {m.group(3) for m in found} & liked_urls
     assert select(message, DISMISS_SELECT)["options"] == select(message, LIKE_SELECT)["options"]
 
@@ -283,7 +282,7 @@ def test_recommend_like_and_dismiss_selects_count_at_once(encore: Encore) -> Non
     )
     answer = dismissed.final_message()
     assert answer["ephemeral"] and "will not recommend" in answer["content"] and dismissed_name in answer["content"]
-    assert dismissed_id in encore.run(encore.services.store.likes.taste_of(member.id)).not_interested
+    assert dismissed_id in encore.run(encore.app.store.likes.taste_of(member.id)).not_interested
     fresh = [i for i, _ in recommended(encore.command(member, "recommend", {"count": 25}).final_message())]
     assert dismissed_id not in fresh and liked_id not in fresh
 
@@ -337,7 +336,7 @@ def test_recommend_by_genre_only_lists_that_genre(encore: Encore) -> None:
     assert message["embeds"][0]["title"] == "Recommended for you in rock"
     found = recommended(message)
     assert len(found) == 5
-    catalogue = encore.services.models.catalogue
+    catalogue = encore.app.models.catalogue
     for artist_id, name in found:
         assert "rock" in catalogue.top_tags(artist_id, 10), (name, catalogue.top_tags(artist_id, 10))
     nothing = encore.command(member, "recommend", {"genre": "no such genre at all"}).final_message()
@@ -375,7 +374,7 @@ def test_why_explains_a_recommendation_and_a_like(encore: Encore) -> None:
     message = encore.command(member, "why", {"artist": top_name}).final_message()
     assert message["ephemeral"]
     (embed,) = message["embeds"]
-    assert embed["title"].startswith("Why ") and embed["url"] == encore.services.models.catalogue.get(top_id).url
+    assert embed["title"].startswith("Why ") and embed["url"] == encore.app.models.catalogue.get(top_id).url
     assert "Because you like" in embed["description"]
     assert "ranks #1 " in embed["description"], embed["description"]
 
@@ -428,8 +427,8 @@ def test_encore_status_shows_the_model_and_counts(encore: Encore) -> None:
     message = encore.command(member, "encore", subcommand="status").final_message()
     assert message["ephemeral"]
     fields = field_values(message)
-    assert fields["Model"] == f"`{encore.services.models.state.snapshot.version}`"
-    counts = encore.run(encore.services.store.counts())
+    assert fields["Model"] == f"`{encore.app.models.state.snapshot.version}`"
+    counts = encore.run(encore.app.store.counts())
     assert fields["Members"] == f"{counts['members']:,}" and fields["Likes"] == f"{counts['likes']:,}"
     assert counts["likes"] >= 1
     assert fields["Matrix"].endswith("artists") and "users" in fields["Matrix"]
@@ -450,24 +449,24 @@ def invoke_as_if_shown(encore: Encore, member: Member, name: str, subcommand: st
 
 def test_encore_refit_is_refused_without_manage_server(encore: Encore) -> None:
     member = encore.member()
-    before = encore.services.models.state.snapshot.version
+    before = encore.app.models.state.snapshot.version
     record = invoke_as_if_shown(encore, member, "encore", "refit")
     message = record.final_message()
     assert record.callback_type == 4 and message["ephemeral"]
     assert "Manage Server" in message["content"]
-    assert encore.services.models.state.snapshot.version == before
+    assert encore.app.models.state.snapshot.version == before
 
 
 def test_encore_refit_by_a_manager_defers_then_serves_a_new_snapshot(encore: Encore) -> None:
     manager = encore.member("mod", manage_guild=True)
-    before = encore.services.models.state.snapshot.version
+    before = encore.app.models.state.snapshot.version
     record = encore.command(manager, "encore", subcommand="refit", timeout=90)
     assert record.callback_type == 5, "a refit takes seconds: the bot must defer within 3 s"
     assert record.callback.data and record.callback.data.get("flags", 0) & EPHEMERAL
     assert record.callback is not None and not record.rejections, record.rejections  # within the deadline
     message = record.final_message()
     assert message["ephemeral"] and not message["loading"]
-    after = encore.services.models.state.snapshot.version
+    after = encore.app.models.state.snapshot.version
     assert after != before
     assert re.fullmatch(rf"Refitted in \d+\.\d s; now serving `{re.escape(after)}`\.", message["content"]), message[
         "content"
@@ -480,7 +479,7 @@ def test_encore_refit_by_a_manager_defers_then_serves_a_new_snapshot(encore: Enc
 def test_encore_settings_popularity_penalty_changes_recommend_for_this_server(encore: Encore) -> None:
     manager, member = encore.member("mod", manage_guild=True), encore.member()
     like(encore, member, "Radiohead", "Björk", "Portishead")
-    listeners = {a.artist_id: a.listeners for a in encore.services.models.catalogue}
+    listeners = {a.artist_id: a.listeners for a in encore.app.models.catalogue}
 
     def mean_listeners() -> float:
         shown = recommended(encore.command(member, "recommend", {"count": 10}).final_message())

@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 import pytest
 
 from discord_emulator import Channel, DiscordEmulator, Guild, Member
+from tests.helpers.e2e import LoopThread, answered, emulator_in_a_thread
 from tests.support import encore_command, encore_env, throwaway_database
-
-from .conftest import LoopThread, answered, emulator_in_a_thread
 
 pytestmark = [
     pytest.mark.slow,

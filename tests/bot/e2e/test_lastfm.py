@@ -12,8 +12,8 @@ import pytest
 
 from fake_lastfm import Failure, FakeLastFm
 from tests.helpers.db import lastfm_link_of
-
-from .conftest import EPHEMERAL, Encore, LoopThread, assert_every_request_clean
+from tests.helpers.e2e import Encore, LoopThread
+from tests.helpers.e2e_messages import EPHEMERAL, assert_every_request_clean
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def test_link_imports_top_artists_as_plays_and_they_count_at_once(encore: Encore
     message = link(encore, member, "rj")
     assert "5 top artists imported" in message["content"], message["content"]
     assert "Radiohead" in message["content"]
-    rows = encore.run(encore.services.store.likes.likes_of(member.id))
+    rows = encore.run(encore.app.store.likes.likes_of(member.id))
     weights = {row.artist_id: row.weight for row in rows}
     assert weights[encore.artist_id("Radiohead")] == 900
     assert len(rows) == 5  # the unknown "Zzyzx Quartet" became a new artist
@@ -88,7 +88,7 @@ def test_each_lastfm_failure_is_a_clear_message_and_keeps_the_earlier_import(
     member = encore.member()
     link(encore, member, "rj")
     before = encore.liked_ids(member)
-    encore.services.lastfm.client.timeout = 1.0  # the fake stalls for 5 s on TIMEOUT
+    encore.app.lastfm.client.timeout = 1.0  # the fake stalls for 5 s on TIMEOUT
     fake_lastfm.fail(failure)
     record = encore.command(member, "lastfm", {"username": "dp"}, subcommand="link")
     message = record.final_message()
@@ -97,7 +97,7 @@ def test_each_lastfm_failure_is_a_clear_message_and_keeps_the_earlier_import(
     assert ". Anything imported earlier is unchanged." in message["content"]
     assert API_KEY not in message["content"]
     assert encore.liked_ids(member) == before
-    link_row = encore.run(lastfm_link_of(encore.services.store, member.id))
+    link_row = encore.run(lastfm_link_of(encore.app.store, member.id))
     assert link_row is not None and link_row.username == "rj"
 
 

@@ -91,7 +91,7 @@ def test_a_forged_menu_value_gets_a_clear_answer_and_is_not_stored(encore: Any, 
         forged.final_message()
     )
     assert encore.liked_ids(member) == {encore.artist_id(name) for name in TASTE}
-    assert not encore.run(encore.services.store.likes.taste_of(member.id)).not_interested
+    assert not encore.run(encore.app.store.likes.taste_of(member.id)).not_interested
 
 
 # -- timeouts --------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from discord_emulator import InteractionRecord, Member
-
-from .conftest import Encore, answered, button, text_of
+from tests.helpers.e2e import Encore, answered
+from tests.helpers.e2e_messages import button, text_of
 
 pytestmark = pytest.mark.slow
 

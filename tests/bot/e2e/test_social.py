@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from discord_emulator import Member
-
-from .conftest import EXPECTED_COMMANDS, Encore, assert_every_request_clean, embed_lines, raw_mentions, text_of
+from tests.helpers.e2e import Encore
+from tests.helpers.e2e_messages import EXPECTED_COMMANDS, assert_every_request_clean, embed_lines, raw_mentions, text_of
 
 pytestmark = pytest.mark.slow
 
