@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from bot.cli.errors import UserFacingError, database_error
+from bot.errors import failure_text
 from bot.services.models import RefitTimings
 from bot.settings import Settings
+from db.faults import StorageUnavailable
 from recommender.datasets import DataError, resolve_data_dir
 from recommender.snapshot import Snapshot
 from recommender.training import LastFmData, Trainer, TrainingEngineError, make_trainer
@@ -38,8 +41,21 @@ def build_errors_as_one_line(settings: Settings) -> Iterator[None]:
         yield
     except DataError as error:
         raise UserFacingError(str(error)) from None
-    except (SQLAlchemyError, OSError) as error:
+    except StorageUnavailable as error:
+        raise UserFacingError(failure_text(error)) from None
+    except OSError as error:
+        if _inside(error.filename, settings.snapshot_dir):
+            raise UserFacingError(f"cannot write snapshots to {settings.snapshot_dir}: {error.strerror}") from None
         raise database_error(settings, error) from None
+    except SQLAlchemyError as error:
+        raise database_error(settings, error) from None
+
+
+def _inside(filename: object, folder: Path) -> bool:
+    if not isinstance(filename, str | Path):
+        return False
+    path, folder = Path(filename).absolute(), folder.absolute()
+    return path == folder or folder in path.parents
 
 
 @asynccontextmanager
@@ -58,7 +74,7 @@ async def refit_now(app: App) -> tuple[RefitTimings, Snapshot]:
     try:
         timings = await app.models.refit()
     except Exception as error:  # noqa: BLE001 - with nothing served yet, refit raises what stopped it
-        raise UserFacingError(f"the fit failed: {type(error).__name__}: {error}") from None
+        raise UserFacingError(f"the fit failed: {failure_text(error)}") from None
     if timings is None or app.models.state is None:
         raise UserFacingError(f"the fit failed: {app.models.last_error}")
     return timings, app.models.state.snapshot

@@ -10,7 +10,6 @@ import asyncio
 import csv
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from db.engine import create_engine, default_sqlite_url
 from db.migrations import head, upgrade
 from db.store import Store
 from recommender.text import normalize_name
-from tests.support import encore_command, encore_env, throwaway_database
+from tests.helpers.cli import assert_one_line_error, run_encore
+from tests.support import throwaway_database
 
 FIT_LINE = re.compile(
     r"^Fitted (?P<users>[\d,]+) users \((?P<members>[\d,]+) members\) x (?P<artists>[\d,]+) artists "
@@ -42,27 +42,6 @@ def database_url(tmp_path: Path) -> Iterator[str | None]:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "encore-home"
-
-
-def run_encore(
-    *args: str, home: Path, data: Path | str, database_url: str | None = None, extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    env = encore_env(home, data, database_url) | (extra or {})
-    return subprocess.run(
-        [*encore_command(), *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("encore: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
-    return lines[0]
 
 
 def store_url(home: Path, database_url: str | None) -> str:
@@ -200,3 +179,16 @@ def test_a_database_error_does_not_print_the_password(home: Path, url: str) -> N
     result = run_encore("db", "current", home=home, data=home / "no-data", database_url=url)
     assert_one_line_error(result, "encore")
     assert "hunter2" not in result.stderr
+
+
+def test_a_snapshot_folder_that_cannot_be_written_is_named_as_such(tmp_path: Path, lastfm_dir: Path) -> None:
+    home = tmp_path / "home"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run_encore("train", home=home, data=lastfm_dir, extra={"ENCORE_SNAPSHOT_DIR": str(blocker / "snapshots")})
+    # The trainer logs as it starts, so its last line is the answer.
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"encore: error: cannot write snapshots to {blocker / 'snapshots'}"
+    )
+    assert "cannot open the database" not in result.stderr

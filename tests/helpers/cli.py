@@ -12,16 +12,25 @@ from tests.support import encore_command, encore_env
 ENCORE = encore_command()
 
 
-def run_encore(*args: str, home: Path, data: Path | str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = encore_env(home, data)
+def run_encore(
+    *args: str,
+    home: Path,
+    data: Path | str,
+    database_url: str | None = None,
+    extra: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    env = encore_env(home, data, database_url) | (extra or {})
     return subprocess.run([*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
-    assert result.returncode != 0
+    """The command failed as a user's mistake should: exit status 2 and one line on stderr, no traceback."""
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert result.returncode == 2, (result.returncode, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("encore") and " error: " in lines[0], lines[0]  # "encore[ COMMAND]: error: …"
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     assert result.stdout == ""
