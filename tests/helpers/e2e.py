@@ -263,6 +263,20 @@ class Encore:
         return artist.artist_id
 
 
+async def start_ready(bot: EncoreBot, token: str) -> asyncio.Task[None]:
+    """Log `bot` in and wait until it is ready; the task running it (raises what stopped it, if it did)."""
+    task = asyncio.create_task(bot.start(token), name="encore-e2e-bot")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()
+        task.cancel()
+        raise AssertionError("the bot was not ready within 60 s")
+    return task
+
+
 async def start_encore(settings: Settings, errors: ErrorLog, loop: LoopThread) -> Encore:
     emulator = DiscordEmulator()
     await emulator.start()
@@ -275,14 +289,7 @@ async def start_encore(settings: Settings, errors: ErrorLog, loop: LoopThread) -
         channel = emulator.add_text_channel(guild, "music")
         app = await build_app(settings)
         bot = EncoreBot(app)
-        task = asyncio.create_task(bot.start(emulator.token), name="encore-e2e-bot")
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()  # raises what stopped the bot
-            raise AssertionError("the bot was not ready within 60 s")
+        task = await start_ready(bot, emulator.token)
         return Encore(loop, emulator, guild, channel, bot, app, errors, redirect, task)
     except BaseException:
         if bot is not None:

@@ -49,38 +49,6 @@ def text_of(message: dict[str, Any]) -> str:
     return "\n".join(texts(message))
 
 
-def components(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """The message's interactive components (buttons and selects), flattened."""
-    found: list[dict[str, Any]] = []
-
-    def visit(items: list[dict[str, Any]]) -> None:
-        for item in items:
-            if item.get("custom_id"):
-                found.append(item)
-            visit(item.get("components") or [])
-
-    visit(message.get("components") or [])
-    return found
-
-
-def button(message: dict[str, Any], label: str) -> dict[str, Any]:
-    matches = [c for c in components(message) if c.get("type") == 2 and c.get("label") == label]
-    assert matches, f"no button {label!r}; buttons: {[c.get('label') for c in components(message)]}"
-    return matches[0]
-
-
-def select(message: dict[str, Any], placeholder_start: str) -> dict[str, Any]:
-    matches = [
-        c
-        for c in components(message)
-        if c.get("type") == 3 and (c.get("placeholder") or "").startswith(placeholder_start)
-    ]
-    assert matches, (
-        f"no select starting {placeholder_start!r}; selects: {[c.get('placeholder') for c in components(message)]}"
-    )
-    return matches[0]
-
-
 def raw_mentions(message: dict[str, Any]) -> list[str]:
     """Mention syntax left unescaped in what a member reads."""
     return [m.group(0) for text in texts(message) for m in RAW_MENTION.finditer(text)]

@@ -12,7 +12,7 @@ import contextlib
 
 from bot.app import build_app
 from bot.client import EncoreBot
-from tests.helpers.e2e import Encore
+from tests.helpers.e2e import Encore, start_ready
 
 
 async def _restart(harness: Encore) -> None:
@@ -23,18 +23,11 @@ async def _restart(harness: Encore) -> None:
             await asyncio.wait_for(harness.task, 15)
     app = await build_app(settings)
     bot = EncoreBot(app)
-    task = asyncio.create_task(bot.start(harness.emulator.token), name="encore-e2e-restarted-bot")
-    ready = asyncio.create_task(bot.wait_until_ready())
-    done, _ = await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if ready not in done:
-        ready.cancel()
-        if task in done:
-            task.result()  # raises what stopped the bot
-        raise AssertionError("the restarted bot was not ready within 60 s")
+    task = await start_ready(bot, harness.emulator.token)
     # The harness's teardown closes whichever bot it holds: from now on, the new one.
     harness.bot, harness.app, harness.task = bot, app, task
 
 
 def restart_bot(harness: Encore, timeout: float = 120.0) -> None:
-    """Stop `harness`'s bot  and start a new one in its place."""
+    """Stop `harness`'s bot and start a new one in its place, on the same database and snapshots."""
     harness.run(_restart(harness), timeout)

@@ -12,15 +12,14 @@ from typing import Any
 import pytest
 
 from discord_emulator import JSON, Member
+from tests.helpers.components import button, select
 from tests.helpers.e2e import Encore
 from tests.helpers.e2e_messages import (
     EPHEMERAL,
     EXPECTED_COMMANDS,
     MANAGE_GUILD,
     assert_every_request_clean,
-    button,
     embed_lines,
-    select,
     text_of,
 )
 

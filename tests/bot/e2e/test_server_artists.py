@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from discord_emulator import InteractionRecord, Member
+from tests.helpers.components import button
 from tests.helpers.e2e import Encore, answered
-from tests.helpers.e2e_messages import button, text_of
+from tests.helpers.e2e_messages import text_of
 
 pytestmark = pytest.mark.slow
 

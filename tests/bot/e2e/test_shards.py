@@ -29,8 +29,9 @@ import pytest
 from db.engine import create_engine
 from db.store import Store
 from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
+from tests.helpers.components import button
 from tests.helpers.e2e import LoopThread, answered, emulator_in_a_thread
-from tests.helpers.e2e_messages import button, text_of
+from tests.helpers.e2e_messages import text_of
 from tests.support import encore_command, encore_env, throwaway_database
 
 pytestmark = [
