@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import platform
 import statistics
 import sys
@@ -32,25 +30,16 @@ import numpy as np
 from bot.app import build_app
 from bot.settings import Settings
 from recommender.catalogue import ArtistCatalogue
-from recommender.datasets import ENV_VAR, resolve_data_dir
 from recommender.training import LastFmData
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine
+from common import RESULTS, benchmark_parser, data_dir, machine, write_result
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "catalogue-add.json"
-SIBLING_DATA = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+RESULT_PATH = RESULTS / "catalogue-add.json"
 FIRST_GUILD = 1_000_000_000_000_000_000
 FIRST_MEMBER = 2_000_000_000_000_000_000
 SERVERS = 10
 TARGET_P99_S = 1.0
-
-
-def _data_dir(explicit: Path | None) -> Path:
-    if explicit is None and not os.environ.get(ENV_VAR) and (SIBLING_DATA / "user_artists.dat").is_file():
-        return SIBLING_DATA
-    return resolve_data_dir(explicit)
 
 
 class CatalogueBuilds:
@@ -109,7 +98,7 @@ async def one_run(data: LastFmData, home: Path, run: int, args: argparse.Namespa
 
 
 async def bench(args: argparse.Namespace) -> dict:
-    data = LastFmData.load(_data_dir(args.data_dir))
+    data = LastFmData.load(data_dir(args.data_dir))
     with tempfile.TemporaryDirectory(prefix="encore-bench-add-") as tmp:
         runs = [await one_run(data, Path(tmp), run, args) for run in range(args.runs)]
     p99 = statistics.median(r["burst_p99_ms"] for r in runs)
@@ -135,16 +124,13 @@ async def bench(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser = benchmark_parser(__doc__, RESULT_PATH)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--before", type=int, default=300)
     parser.add_argument("--burst", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=RESULT_PATH)
     args = parser.parse_args()
     report = asyncio.run(bench(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, report)
     print(
         f"{args.burst} concurrent adds after {args.before}: p50 {report['burst_p50_ms']:.1f} ms, "
         f"p99 {report['burst_p99_ms']:.1f} ms (median of {args.runs} runs); "

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import random
 import statistics
 import string
+import sys
 import time
 from pathlib import Path
 
 from recommender.catalogue import ArtistCatalogue
-from recommender.datasets import ENV_VAR, load_hetrec, resolve_data_dir
+from recommender.datasets import load_hetrec
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+from common import REPO_ROOT, data_dir
+
 RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "catalogue_search.json"
-SIBLING_DATA = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
-
-
-def _data_dir(explicit: Path | None) -> Path:
-    # A checkout next to shared/data (as on the team's machines) needs no configuration.
-    sibling_ok = (SIBLING_DATA / "user_artists.dat").is_file()
-    if explicit is None and not os.environ.get(ENV_VAR) and sibling_ok:
-        return SIBLING_DATA
-    return resolve_data_dir(explicit)
 
 
 def _typo(name: str, rng: random.Random) -> str:
@@ -75,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    dataset = load_hetrec(_data_dir(args.data_dir))
+    dataset = load_hetrec(data_dir(args.data_dir))
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     catalogue = ArtistCatalogue.from_dataset(dataset)

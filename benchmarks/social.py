@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import platform
 import random
 import statistics
@@ -36,24 +34,15 @@ import numpy as np
 from bot.app import build_app
 from bot.render.taste_card import render_taste_card
 from bot.settings import Settings
-from recommender.datasets import ENV_VAR, resolve_data_dir
 from recommender.training import LastFmData
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine
+from common import RESULTS, benchmark_parser, data_dir, machine, write_result
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULT_PATH = REPO_ROOT / "benchmarks" / "results" / "social.json"
-SIBLING_DATA = REPO_ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+RESULT_PATH = RESULTS / "social.json"
 GUILD = 1_000_000_000_000_000_000
 FIRST_MEMBER = 2_000_000_000_000_000_000
 TARGET_P99_MS = 100.0
-
-
-def _data_dir(explicit: Path | None) -> Path:
-    if explicit is None and not os.environ.get(ENV_VAR) and (SIBLING_DATA / "user_artists.dat").is_file():
-        return SIBLING_DATA
-    return resolve_data_dir(explicit)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -76,7 +65,7 @@ async def timed(calls: int, make_call) -> list[float]:
 
 
 async def bench(args: argparse.Namespace) -> dict:
-    data = LastFmData.load(_data_dir(args.data_dir))
+    data = LastFmData.load(data_dir(args.data_dir))
     catalogue = data.catalogue
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="encore-bench-social-") as tmp:
@@ -170,17 +159,14 @@ async def bench(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser = benchmark_parser(__doc__, RESULT_PATH)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULT_PATH)
     args = parser.parse_args()
     report = asyncio.run(bench(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, report)
     for name, result in report["results"].items():
         print(
             f"{name:14s} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms"
