@@ -81,13 +81,25 @@ async def build_app(
     if settings.lastfm_api_key:
         # The client wants the base with its trailing slash; settings strip it.
         base = f"{settings.lastfm_api_base}/" if settings.lastfm_api_base else DEFAULT_BASE_URL
-        lastfm = LastFmImporter(store, models, LastFmClient(settings.lastfm_api_key, base_url=base))
+        lastfm = LastFmImporter(
+            store,
+            models,
+            LastFmClient(settings.lastfm_api_key, base_url=base),
+            max_added_artists_per_day=settings.max_added_artists_per_day,
+        )
+    library = MemberLibrary(
+        store,
+        models,
+        max_likes=settings.max_likes_per_member,
+        max_added_artists_per_day=settings.max_added_artists_per_day,
+    )
     return App(
         settings=settings,
         data=data,
         store=store,
         models=models,
-        library=MemberLibrary(store, models, max_likes=settings.max_likes_per_member),
-        social=SocialService(store, models),
+        library=library,
+        # One mirror of who sees which added artist, shared with the library.
+        social=SocialService(store, models, artists=library.artists),
         lastfm=lastfm,
     )

@@ -46,7 +46,7 @@ class Settings:
     snapshot_poll_seconds: float = 10.0
     #: How many likes one member may store (ENCORE_MAX_LIKES).
     max_likes_per_member: int = 2_000
-    #: How many new artists one member may add in a day (ENCORE_MAX_ADDED_ARTISTS_PER_DAY).
+    #: How many new artists one member may add in 24 hours, Last.fm imports included (ENCORE_MAX_ADDED_ARTISTS_PER_DAY).
     max_added_artists_per_day: int = 20
 
     def require_token(self) -> str:

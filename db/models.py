@@ -11,15 +11,21 @@ Every type is dialect-neutral so the same models run on SQLite (aiosqlite) and P
   members added that the catalogue lacks (ids from ``MEMBER_ARTIST_ID_BASE`` up).
   ``normalized_name`` is indexed, and unique among ``source = 'member'`` rows (the catalogue
   itself has a few spelling collisions, which it resolves by popularity).
+- ``artist_additions``: who added a member artist (by hand or by a Last.fm import) and when, for the
+  daily limit on additions; primary key ``artist_id``. Goes with the artist, and with the member.
+- ``member_artist_ids``: one row (``id = 1``) holding the next member artist id, so an id is
+  never given twice, even after the artist that had it was deleted.
 - ``likes``: a member likes an artist; primary key ``(user_id, artist_id)``, so a like is
   recorded once however often it is repeated. ``weight`` holds play counts for Last.fm imports.
 - ``not_interested``: "don't recommend me this"; primary key ``(user_id, artist_id)``.
+- ``server_artists``: a server where a member artist was added or liked, so may be seen there;
+  primary key ``(guild_id, artist_id)``. ``hidden_at`` is set when the server's moderators removed it.
 - ``lastfm_links``: a member's linked Last.fm username.
 - ``model_snapshots``: fitted recommender snapshots and how they scored.
 - ``store_revision``: one row (``id = 1``) whose ``revision`` grows with every change to member
   data, so a refit loop can ask "did anything change since revision N".
 
-Rows about a member (likes, marks, memberships, Last.fm link) cascade when the member is deleted.
+Rows about a member (likes, marks, memberships, Last.fm link, additions) cascade when the member is deleted.
 """
 
 from __future__ import annotations
@@ -154,6 +160,24 @@ class Artist(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
 
 
+class ArtistAddition(Base):
+    __tablename__ = "artist_additions"
+    # The daily limit counts one member's recent additions.
+    __table_args__ = (Index(None, "user_id", "added_at"),)
+
+    artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class MemberArtistIds(Base):
+    __tablename__ = "member_artist_ids"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_id: Mapped[int] = mapped_column(Integer)
+
+
 class Like(Base):
     __tablename__ = "likes"
     __table_args__ = (
@@ -176,6 +200,18 @@ class NotInterested(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class ServerArtist(Base):
+    __tablename__ = "server_artists"
+    __table_args__ = (Index(None, "artist_id"),)
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True)
+    artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
+    # Who first added or liked it there; unknown for rows from before the table (and forgotten members).
+    added_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LastFmLink(Base):
@@ -224,8 +260,11 @@ users = _table(User)
 guilds = _table(Guild)
 memberships = _table(Membership)
 artists = _table(Artist)
+artist_additions = _table(ArtistAddition)
+member_artist_ids = _table(MemberArtistIds)
 likes = _table(Like)
 not_interested = _table(NotInterested)
+server_artists = _table(ServerArtist)
 lastfm_links = _table(LastFmLink)
 model_snapshots = _table(ModelSnapshot)
 store_revision = _table(StoreRevision)

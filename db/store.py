@@ -13,7 +13,7 @@ from typing import Any, Self
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.artists import AddedArtistLimitReached, Artists
+from db.artists import AddedArtistLimitReached, Artists, UnknownMemberError
 from db.database import Database, UnknownArtistError
 from db.engine import create_engine
 from db.guilds import Guilds
@@ -23,7 +23,7 @@ from db.members import Members
 from db.models import artists, guilds, lastfm_links, likes, model_snapshots, not_interested, users
 from db.snapshots import Snapshots
 
-__all__ = ["AddedArtistLimitReached", "LikeLimitReached", "Store", "UnknownArtistError"]
+__all__ = ["AddedArtistLimitReached", "LikeLimitReached", "Store", "UnknownArtistError", "UnknownMemberError"]
 
 
 class Store:

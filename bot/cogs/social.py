@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import checks
 from bot.errors import UserError
 from bot.render.taste_card import render_taste_card
 from bot.services.social import MAX_TREND_DAYS, MembersUnavailable, SocialService
@@ -90,6 +91,7 @@ class Social(commands.Cog):
         ]
     )
     @app_commands.guild_only()
+    @checks.expensive()
     async def blend(
         self,
         interaction: discord.Interaction,
@@ -118,7 +120,12 @@ class Social(commands.Cog):
         names = {m.id: m.display_name for m in group}
         with naming_members(names, interaction.user.id):
             blend = await self.social.blend(
-                interaction.user.id, [m.id for m in group], count, strategy, skip_unavailable=from_voice
+                interaction.user.id,
+                [m.id for m in group],
+                count,
+                strategy,
+                skip_unavailable=from_voice,
+                guild_id=interaction.guild_id,
             )
         lines = []
         for rank, pick in enumerate(blend.picks, 1):
@@ -153,6 +160,7 @@ class Social(commands.Cog):
     @app_commands.command(name="taste", description="How alike your taste and another member's are, with a picture")
     @app_commands.describe(member="The member to compare your taste with")
     @app_commands.guild_only()
+    @checks.expensive()
     async def taste(self, interaction: discord.Interaction, member: discord.Member) -> None:
         me = interaction.user
         names = {me.id: me.display_name, member.id: member.display_name}

@@ -3,7 +3,9 @@
 Each top artist becomes a like with ``source='lastfm'`` and its play count as weight, so the model
 sees plays (as it does for the Last.fm data set) rather than a bare like. Names the catalogue knows
 exactly (after `normalize_name`) take the catalogue's artist; the rest become member artists, as a
-confirmed "/like <new name>" does.
+confirmed "/like <new name>" does, and count towards the member's daily limit on added artists as those
+do (otherwise linking one Last.fm account after another would get round it): past it, the chart's other
+new names wait for a later refresh.
 
 Nothing is written until Last.fm has answered in full, and the new import then replaces the old one
 in one transaction (`Store.replace_lastfm_import`): a failed fetch leaves the earlier import as it was.
@@ -18,12 +20,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from bot.lastfm.client import LastFmClient, LastFmError, LastFmErrorKind, TopArtist
-from bot.services.library import MAX_NAME_LENGTH
+from bot.services.library import DEFAULT_MAX_ADDED_ARTISTS_PER_DAY, MAX_NAME_LENGTH
+from bot.services.models.catalogue import ServingCatalogue
+from bot.services.models.forgetting import unlink_member
 from bot.services.periodic import run_periodically
-from db.store import Store
+from bot.services.redaction import member_ref
+from bot.services.server_artists import ServerArtists, UnacceptableName, check_new_artist_name
+from db.store import AddedArtistLimitReached, Store, UnknownMemberError
 from recommender.catalogue import ArtistCatalogue, lastfm_url
 from recommender.text import clean_user_text, normalize_name
 
@@ -51,17 +57,17 @@ class ArtistDirectory(Protocol):
 
     async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None: ...
 
+    async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> Any:
+        """Drop a user's row and these deleted artists from the served model (`ModelService.forget`)."""
 
-class FixedCatalogue:
+
+class FixedCatalogue(ServingCatalogue):
     """An `ArtistDirectory` over a plain catalogue, for callers without a ModelService."""
 
-    def __init__(self, catalogue: ArtistCatalogue) -> None:
-        self.catalogue = catalogue
-
-    async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None:
-        missing = [a for a in artists if int(a[0]) not in self.catalogue]
-        if missing:
-            self.catalogue = await asyncio.to_thread(self.catalogue.extended, missing)
+    async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> None:
+        """No model to forget in; names just stop finding the deleted artists."""
+        for artist_id in artist_ids:
+            self.members.withdraw(artist_id)
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,10 @@ class ImportSummary:
     #: Of `artists`, how many the catalogue knew and how many were added as new artists.
     known: int
     new: int
-    #: Chart entries left out: blank, placeholder or over-long names, or no plays.
+    #: Chart entries left out: blank, placeholder, over-long or spam names (links, adverts), or no plays.
     skipped: int
+    #: New artists left out as the member reached the daily limit on added artists (a refresh retries them).
+    over_daily_limit: int
     plays: int
     #: The most played few, most played first.
     top: tuple[str, ...]
@@ -103,6 +111,17 @@ class _Resolved:
     plays: float
 
 
+@dataclass
+class _Chart:
+    """A chart as artist ids (`_resolve`), and what was left out of it."""
+
+    resolved: list[_Resolved]
+    known: int
+    new_artists: list[tuple[int, str, str | None]]
+    skipped: int
+    over_daily_limit: int
+
+
 class LastFmImporter:
     """Links members to Last.fm accounts and keeps their imported top artists fresh.
 
@@ -118,12 +137,15 @@ class LastFmImporter:
         *,
         page_size: int = IMPORT_PAGE_SIZE,
         pages: int = IMPORT_PAGES,
+        max_added_artists_per_day: int = DEFAULT_MAX_ADDED_ARTISTS_PER_DAY,
     ) -> None:
         self.store = store
         self.artists: ArtistDirectory = FixedCatalogue(artists) if isinstance(artists, ArtistCatalogue) else artists
+        self._seen = ServerArtists(store, self.artists)
         self.client = client
         self.page_size = page_size
         self.pages = pages
+        self.max_added_artists_per_day = max_added_artists_per_day
         # Weak: a member's lock lives only while someone holds or waits for it.
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -137,13 +159,15 @@ class LastFmImporter:
             chart = await self.client.top_artists(username, self.page_size, self.pages)
             summary = await self._store(user_id, username, chart, guild_id, only_if_linked=False)
         assert summary is not None
-        log.info("member %s linked Last.fm %r: %d artists (%d new)", user_id, username, summary.artists, summary.new)
+        # Neither the Discord id nor the username: together they would outlive /forget-me in the log.
+        log.info("%s linked Last.fm: %d artists (%d new)", member_ref(user_id), summary.artists, summary.new)
         return summary
 
     async def unlink(self, user_id: int) -> bool:
-        """Remove the member's link and every like imported from it; True if there was a link."""
+        """Remove the member's link and every like imported from it, from the store and from the model
+        (bot/services/models/forgetting.py); True if there was a link."""
         async with self._member(user_id):
-            return await self.store.lastfm.unlink_lastfm(user_id, forget_imported_likes=True)
+            return await unlink_member(self.store, self.artists, user_id)
 
     async def refresh_due(
         self,
@@ -170,11 +194,7 @@ class LastFmImporter:
             except LastFmError as error:
                 report.failed[link.user_id] = error.kind
                 log.warning(
-                    "Last.fm refresh of %r (member %s) failed: %s (%s)",
-                    link.username,
-                    link.user_id,
-                    error.kind.value,
-                    error.detail,
+                    "Last.fm refresh of %s failed: %s (%s)", member_ref(link.user_id), error.kind.value, error.detail
                 )
                 if error.service_wide:
                     report.stopped_by = error.kind
@@ -227,7 +247,11 @@ class LastFmImporter:
         guild_id: int | None,
         only_if_linked: bool,
     ) -> ImportSummary | None:
-        resolved, known, new_artists, skipped = await self._resolve(chart)
+        # A refresh adds nothing for a member forgotten meanwhile, not even the chart's new artists.
+        found = await self._resolve(user_id, chart, record_member=not only_if_linked)
+        if found is None:
+            return None
+        resolved = found.resolved
         imported = await self.store.lastfm.replace_lastfm_import(
             user_id,
             username,
@@ -237,28 +261,33 @@ class LastFmImporter:
         )
         if imported is None:
             return None
-        if new_artists:
+        if found.new_artists:
             # After the write, so a failed import does not grow the serving catalogue.
-            await self.artists.include_artists(new_artists)
+            await self.artists.include_artists(found.new_artists)
+        if guild_id is not None:
+            # Liked in this server, as a /like there would have: its members now see the added artists.
+            await self._seen.show_imported(user_id, guild_id, [r.artist_id for r in resolved])
         return ImportSummary(
             username=username,
             artists=len(resolved),
             imported=imported,
-            known=known,
-            new=len(resolved) - known,
-            skipped=skipped,
+            known=found.known,
+            new=len(resolved) - found.known,
+            skipped=found.skipped,
+            over_daily_limit=found.over_daily_limit,
             plays=int(sum(r.plays for r in resolved)),
             top=tuple(r.name for r in resolved[:_TOP_SHOWN]),
         )
 
-    async def _resolve(
-        self, chart: Sequence[TopArtist]
-    ) -> tuple[list[_Resolved], int, list[tuple[int, str, str | None]], int]:
-        """Chart entries as artist ids, most played first; names that are one artist are summed."""
+    async def _resolve(self, user_id: int, chart: Sequence[TopArtist], *, record_member: bool) -> _Chart | None:
+        """Chart entries as artist ids, most played first; names that are one artist are summed. New
+        names are added as the member's, up to their daily limit; None if the store does not have the
+        member and `record_member` is false."""
+        await self._seen.sync()
         catalogue = self.artists.catalogue
         by_id: dict[int, _Resolved] = {}
         new_artists: dict[int, tuple[int, str, str | None]] = {}
-        skipped = 0
+        skipped = over_daily_limit = 0
         for entry in chart:
             name = clean_user_text(entry.name)
             key = normalize_name(name)
@@ -269,14 +298,40 @@ class LastFmImporter:
             if found is not None:
                 # The catalogue's spelling ("Björk" for "bjork"), as /likes will show it.
                 artist_id, name = found.artist_id, found.name
+            elif not _acceptable(name):
+                skipped += 1
+                continue
             else:
                 url = entry.url or lastfm_url(name)
-                artist_id = await self.store.artists.add_member_artist(name, key, url)
-                if artist_id not in catalogue:
+                try:
+                    artist_id = await self.store.artists.add_member_artist(
+                        name,
+                        key,
+                        url,
+                        added_by=user_id,
+                        daily_limit=self.max_added_artists_per_day,
+                        record_member=record_member,
+                    )
+                except UnknownMemberError:
+                    return None
+                except AddedArtistLimitReached:
+                    # Still asked for the rest: a name another process added meanwhile costs nothing.
+                    over_daily_limit += 1
+                    continue
+                if self._seen.needs_naming(artist_id):
                     new_artists[artist_id] = (artist_id, name, url)
             earlier = by_id.get(artist_id)
             plays = float(entry.playcount) + (earlier.plays if earlier else 0.0)
             by_id[artist_id] = _Resolved(artist_id, earlier.name if earlier else name, plays)
         resolved = sorted(by_id.values(), key=lambda r: -r.plays)
         known = sum(1 for r in resolved if r.artist_id in catalogue)
-        return resolved, known, list(new_artists.values()), skipped
+        return _Chart(resolved, known, list(new_artists.values()), skipped, over_daily_limit)
+
+
+def _acceptable(name: str) -> bool:
+    """Chart names pass the check a typed new artist does: Last.fm charts hold links and adverts too."""
+    try:
+        check_new_artist_name(name)
+    except UnacceptableName:
+        return False
+    return True

@@ -6,17 +6,22 @@ store at that moment, so both count at once, whatever the last refit saw.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.errors import NoMatch, UserError
+from bot.services.models.forgetting import forget_member
+from bot.services.server_artists import ServerArtists, check_new_artist_name
+from db.models import PRIVACY_VALUES
 from db.rows import Privacy, Taste
-from db.store import LikeLimitReached, Store
+from db.store import AddedArtistLimitReached, LikeLimitReached, Store
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import MAX_RESULTS, Engine, EngineError, Explanation, Recommendation
+from recommender.member_artists import CatalogueView
 from recommender.text import clean_user_text, normalize_name
 
 __all__ = [
@@ -33,8 +38,12 @@ __all__ = [
 ]
 
 MAX_NAME_LENGTH = 200
+#: Past about 1 the penalty outweighs taste (benchmarks/README.md, "The evaluation report").
+MAX_POPULARITY_PENALTY = 2.0
 #: How many likes one member may store (ENCORE_MAX_LIKES overrides it).
 DEFAULT_MAX_LIKES = 2_000
+#: How many new artists one member may add in 24 hours (ENCORE_MAX_ADDED_ARTISTS_PER_DAY overrides it).
+DEFAULT_MAX_ADDED_ARTISTS_PER_DAY = 20
 #: Suggestions given for each name a likes list does not match (as `encore recommend --likes` prints them).
 LIST_SUGGESTIONS = 3
 
@@ -47,7 +56,7 @@ class ServedModels(Protocol):
     """What the library needs of the model service: the served engine and catalogue, and a way to add artists."""
 
     @property
-    def catalogue(self) -> ArtistCatalogue: ...
+    def catalogue(self) -> CatalogueView | ArtistCatalogue: ...
 
     @property
     def engine(self) -> Engine: ...
@@ -60,6 +69,9 @@ class ServedModels(Protocol):
     def last_error(self) -> str | None: ...
 
     async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None: ...
+
+    async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> Any:
+        """Drop a user's row and these deleted artists from the served model and the snapshots on disk."""
 
 
 @dataclass(frozen=True)
@@ -115,39 +127,69 @@ def parse_liked_names(text: str, catalogue: ArtistCatalogue) -> tuple[list[Artis
     return match_names(split_names(text, catalogue), catalogue)
 
 
+def _typed_name(name: str) -> str:
+    """A typed artist name tidied, or LibraryError if it is blank or too long to be one."""
+    query = clean_user_text(name)
+    if not query:
+        raise LibraryError("give an artist name")
+    if len(query) > MAX_NAME_LENGTH:
+        raise LibraryError(f"artist names are at most {MAX_NAME_LENGTH} characters")
+    return query
+
+
 class MemberLibrary:
-    def __init__(self, store: Store, models: ServedModels, *, max_likes: int = DEFAULT_MAX_LIKES) -> None:
+    def __init__(
+        self,
+        store: Store,
+        models: ServedModels,
+        *,
+        max_likes: int = DEFAULT_MAX_LIKES,
+        max_added_artists_per_day: int = DEFAULT_MAX_ADDED_ARTISTS_PER_DAY,
+    ) -> None:
         self.store = store
         self.models = models
         self.max_likes = max_likes
+        self.max_added_artists_per_day = max_added_artists_per_day
+        self.artists = ServerArtists(store, models)
 
     async def _store_like(self, user_id: int, artist_id: int, guild_id: int | None) -> bool:
         try:
-            return await self.store.likes.like(user_id, artist_id, guild_id=guild_id, limit=self.max_likes)
+            new = await self.store.likes.like(user_id, artist_id, guild_id=guild_id, limit=self.max_likes)
         except LikeLimitReached:
             raise LibraryError(
                 f"you already like {self.max_likes:,} artists, as many as Encore keeps for one member; "
                 "/unlike some before adding more"
             ) from None
+        # The store recorded that a member artist liked in a server is seen there; so does the catalogue.
+        self.artists.shown_in(artist_id, guild_id)
+        return new
 
     @property
-    def catalogue(self) -> ArtistCatalogue:
+    def catalogue(self) -> Any:
+        """Every artist served, by id; names go through `catalogue_for`, which knows who may see what."""
         return self.models.catalogue
 
-    def resolve(self, name: str) -> Artist:
-        """The catalogue artist for a typed name, or NoMatch with suggestions."""
-        query = clean_user_text(name)
-        if not query:
-            raise LibraryError("give an artist name")
-        if len(query) > MAX_NAME_LENGTH:
-            raise LibraryError(f"artist names are at most {MAX_NAME_LENGTH} characters")
-        resolution = self.catalogue.resolve(query)
+    async def catalogue_for(self, user_id: int | None, guild_id: int | None) -> Any:
+        """The artists names find for this member in this server (None: a DM), for autocomplete and the
+        rest: the Last.fm artists, the added artists seen there and the member's own."""
+        return await self.artists.view(user_id, guild_id)
+
+    def resolve(self, name: str, catalogue: Any = None) -> Artist:
+        """The artist for a typed name, or NoMatch with suggestions; among `catalogue` (a `catalogue_for`),
+        else among the artists everyone sees."""
+        query = _typed_name(name)
+        catalogue = self.catalogue.visible_in(None) if catalogue is None else catalogue
+        resolution = catalogue.resolve(query)
         if resolution.artist is None:
             raise NoMatch(query, tuple(resolution.suggestions))
         return resolution.artist
 
+    async def _resolve_for(self, user_id: int, name: str, guild_id: int | None) -> Artist:
+        query = _typed_name(name)
+        return self.resolve(query, await self.catalogue_for(user_id, guild_id))
+
     async def like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
-        artist = self.resolve(name)
+        artist = await self._resolve_for(user_id, name, guild_id)
         new = await self._store_like(user_id, artist.artist_id, guild_id)
         return LikeResult(artist, new)
 
@@ -158,20 +200,34 @@ class MemberLibrary:
         return LikeResult(artist, new)
 
     async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
-        """For a name the catalogue lacks, after the member confirmed it is a real artist."""
+        """For a name the catalogue lacks, after the member confirmed it is a real artist; a name new to
+        Encore counts towards the member's daily limit (`max_added_artists_per_day`)."""
         query = clean_user_text(name)
         if not query or len(query) > MAX_NAME_LENGTH:
             raise LibraryError(f"artist names are 1 to {MAX_NAME_LENGTH} characters")
-        artist_id = await self.store.artists.add_member_artist(query, normalize_name(query))
-        if artist_id not in self.catalogue:
+        if not self.artists.is_lastfm_name(query):
+            check_new_artist_name(query)
+        await self.artists.sync()
+        try:
+            artist_id = await self.store.artists.add_member_artist(
+                query, normalize_name(query), added_by=user_id, daily_limit=self.max_added_artists_per_day
+            )
+        except AddedArtistLimitReached as reached:
+            raise LibraryError(
+                f"you have added {reached.limit:,} new artists in the last 24 hours, Encore's daily limit; "
+                f"you can add another <t:{math.ceil(reached.retry_at.timestamp())}:R>"
+            ) from None
+        self.artists.check_addable(artist_id, guild_id)
+        if self.artists.needs_naming(artist_id):
             row = await self.store.artists.get_artist(artist_id)
             assert row is not None
+            # O(1): the new artist joins the served ones beside the Last.fm catalogue, which stays as it is.
             await self.models.include_artists([(row.id, row.name, row.url)])
         new = await self._store_like(user_id, artist_id, guild_id)
         return LikeResult(self.catalogue.get(artist_id), new)
 
     async def unlike(self, user_id: int, name: str) -> LikeResult:
-        artist = self.resolve(name)
+        artist = await self._resolve_for(user_id, name, None)
         removed = await self.store.likes.unlike(user_id, artist.artist_id)
         return LikeResult(artist, removed)
 
@@ -179,6 +235,8 @@ class MemberLibrary:
         return await self.store.likes.mark_not_interested(user_id, artist_id)
 
     async def liked_artists(self, user_id: int) -> list[Artist]:
+        # After a restart, artists added since the served snapshot are named from the store.
+        await self.artists.sync()
         return [
             self.catalogue.get(row.artist_id)
             for row in await self.store.likes.likes_of(user_id)
@@ -193,19 +251,30 @@ class MemberLibrary:
         exclude: Iterable[int] = (),
         guild_id: int | None = None,
     ) -> list[Recommendation]:
-        """The member's top `n`, leaving out the artists in `exclude` (already shown, say), and
-        optionally only artists tagged `genre`, ranked with the server's popularity penalty."""
+        """The member's top `n`, leaving out the artists in `exclude` (already shown, say) and added
+        artists not seen in this server, and optionally only artists tagged `genre`, ranked with the
+        server's popularity penalty."""
         taste = await self._taste(user_id)
         penalty = await self.popularity_penalty(guild_id)
+        seen = await self.catalogue_for(user_id, guild_id)
         excluded = set(exclude)
         engine = self.models.engine
-        try:
-            # A genre filters a deep list: a genre's best are rarely all in the overall top n.
-            depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
-            pool = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays, penalty)
-        except EngineError as error:
-            raise LibraryError(str(error)) from None
-        pool = [r for r in pool if r.artist.artist_id not in excluded]
+
+        def solve(depth: int) -> tuple[list[Recommendation], list[Recommendation]]:
+            try:
+                found = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays, penalty)
+            except EngineError as error:
+                raise LibraryError(str(error)) from None
+            return found, [
+                r for r in found if r.artist.artist_id not in excluded and seen.is_visible(r.artist.artist_id)
+            ]
+
+        # A genre filters a deep list: a genre's best are rarely all in the overall top n.
+        depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
+        found, pool = solve(depth)
+        if len(pool) < n and depth < MAX_RESULTS and not all(seen.is_visible(r.artist.artist_id) for r in found):
+            # Artists this server does not see took places: look as deep as the engine goes.
+            _, pool = solve(MAX_RESULTS)
         if genre:
             tag = genre.strip().casefold()
             pool = [r for r in pool if tag in self.catalogue.top_tags(r.artist.artist_id, 10)]
@@ -213,16 +282,24 @@ class MemberLibrary:
                 raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged with that genre")
         return pool[:n]
 
-    def similar(self, name: str, n: int = 10) -> tuple[Artist, list[tuple[Artist, float]]]:
-        """The artist for a typed name, and the `n` artists most like them with their similarity."""
-        artist = self.resolve(name)
+    async def similar(
+        self, user_id: int, name: str, n: int = 10, *, guild_id: int | None = None
+    ) -> tuple[Artist, list[tuple[Artist, float]]]:
+        """The artist for a typed name, and the `n` artists most like them that this member sees here,
+        with their similarity."""
+        seen = await self.catalogue_for(user_id, guild_id)
+        artist = self.resolve(name, seen)
         try:
-            return artist, self.models.engine.similar(artist.artist_id, n)
+            similar = self.models.engine.similar(artist.artist_id, n)
+            if not all(seen.is_visible(a.artist_id) for a, _ in similar):
+                # Artists this server does not see took places: look as deep as the engine goes.
+                similar = self.models.engine.similar(artist.artist_id, MAX_RESULTS)
         except EngineError as error:
             raise LibraryError(str(error)) from None
+        return artist, [(a, score) for a, score in similar if seen.is_visible(a.artist_id)][:n]
 
     async def explain(self, user_id: int, name: str, guild_id: int | None = None) -> Explanation:
-        artist = self.resolve(name)
+        artist = await self._resolve_for(user_id, name, guild_id)
         taste = await self._taste(user_id)
         penalty = await self.popularity_penalty(guild_id)
         try:
@@ -239,12 +316,16 @@ class MemberLibrary:
 
     async def set_popularity_penalty(self, guild_id: int, penalty: float | None) -> None:
         """Save the server's setting; None goes back to Encore's default."""
+        if penalty is not None and not 0 <= penalty <= MAX_POPULARITY_PENALTY:  # NaN fails both comparisons
+            raise LibraryError(f"the popularity penalty is a number from 0 to {MAX_POPULARITY_PENALTY:g}")
         await self.store.guilds.set_server_popularity_penalty(guild_id, penalty)
 
     async def privacy_of(self, user_id: int) -> Privacy:
         return await self.store.members.privacy_of(user_id)
 
     async def set_privacy(self, user_id: int, privacy: Privacy) -> None:
+        if privacy not in PRIVACY_VALUES:
+            raise LibraryError(f"privacy is {' or '.join(PRIVACY_VALUES)}")
         await self.store.members.set_privacy(user_id, privacy)
 
     @property
@@ -263,8 +344,9 @@ class MemberLibrary:
         )
 
     async def forget(self, user_id: int) -> dict[str, int]:
-        """Every row about the member goes now; the model forgets them at its next refit."""
-        return await self.store.members.forget_user(user_id)
+        """Every row about the member goes now, and the served model and every snapshot on disk forget
+        them before this returns (bot/services/models/forgetting.py); the rows deleted per table."""
+        return await forget_member(self.store, self.models, user_id)
 
     async def _taste(self, user_id: int) -> Taste:
         taste = await self.store.likes.taste_of(user_id)

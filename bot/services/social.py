@@ -2,7 +2,8 @@
 
 Everything is solved from the store's current likes (as /recommend is), and answers in member ids:
 the cogs turn ids into display names. Privacy: another member's taste is only used when their privacy
-is public; the member asking may always use their own.
+is public; the member asking may always use their own. Artists members added are offered only where
+they are seen (bot/services/server_artists.py), as /recommend offers them.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 
 from bot.errors import UserError
 from bot.services.library import ServedModels
+from bot.services.server_artists import ServerArtists
 from db.rows import Taste
 from db.store import Store
 from recommender.catalogue import Artist
-from recommender.engine import Engine, EngineError
+from recommender.engine import MAX_RESULTS, Engine, EngineError
 from recommender.groups import DEFAULT_STRATEGY, GroupRecommendation, recommend_for_group
 from recommender.taste import Compatibility, PairCalibration, calibrate, cosines_to, genre_profile, side_by_side
 
@@ -99,9 +101,11 @@ class _EngineCache:
 
 
 class SocialService:
-    def __init__(self, store: Store, models: ServedModels) -> None:
+    def __init__(self, store: Store, models: ServedModels, *, artists: ServerArtists | None = None) -> None:
+        """`artists`: who sees which added artist (the library's, to mirror the store once); else its own."""
         self.store = store
         self.models = models
+        self.artists = artists if artists is not None else ServerArtists(store, models)
         self._cache: _EngineCache | None = None
         self._calibrating: asyncio.Lock | None = None
 
@@ -118,9 +122,12 @@ class SocialService:
         n: int = 10,
         strategy: str = DEFAULT_STRATEGY,
         skip_unavailable: bool = False,
+        *,
+        guild_id: int | None = None,
     ) -> Blend:
-        """Artists new to every member that suit them all. With `skip_unavailable`, members who cannot
-        take part are left out (and listed) instead of failing the whole blend."""
+        """Artists new to every member that suit them all, among those seen in this server (None: only
+        those seen everywhere). With `skip_unavailable`, members who cannot take part are left out (and
+        listed) instead of failing the whole blend."""
         if strategy not in BLEND_STRATEGIES:
             raise SocialError(f"choose a blend strategy from {', '.join(BLEND_STRATEGIES)}")
         members = list(dict.fromkeys(member_ids))
@@ -131,6 +138,8 @@ class SocialService:
                 "a blend needs at least two members: name someone else, or join a voice channel with friends"
             )
         engine = self._engine()
+        # No member's own: a blend holds nothing any of them likes.
+        seen = await self.artists.view(None, guild_id)
         tastes = await self._tastes(asker, members)
         rows = {}
         empty = []
@@ -146,8 +155,14 @@ class SocialService:
         kept = [u for u in members if u in rows]
         if len(kept) < 2:
             raise unavailable or SocialError("a blend needs at least two members who like some artists")
+        member_rows = [rows[u] for u in kept]
         try:
-            picks = recommend_for_group(engine, [rows[u] for u in kept], n, strategy)
+            found = recommend_for_group(engine, member_rows, n, strategy)
+            picks = [p for p in found if seen.is_visible(p.artist.artist_id)]
+            if len(picks) < len(found) and n < MAX_RESULTS:
+                # Artists this server does not see took places: look as deep as the engine goes.
+                deeper = recommend_for_group(engine, member_rows, MAX_RESULTS, strategy)
+                picks = [p for p in deeper if seen.is_visible(p.artist.artist_id)][:n]
         except EngineError as error:
             raise SocialError(str(error)) from None
         return Blend(picks, tuple(kept), strategy, unavailable)
@@ -215,14 +230,15 @@ class SocialService:
 
     async def trending(self, guild_id: int, days: int = 7, n: int = 10, now: datetime | None = None) -> Trending:
         """What the server's public members liked in the last `days` days, and what rose against the
-        `days` before."""
+        `days` before; never an added artist the server's moderators removed."""
         if not 1 <= days <= MAX_TREND_DAYS:
             raise SocialError(f"days must be between 1 and {MAX_TREND_DAYS}")
         now = now or datetime.now(UTC)
         period = timedelta(days=days)
         current = await self.store.guilds.guild_like_counts(guild_id, now - period, now)
         before = await self.store.guilds.guild_like_counts(guild_id, now - 2 * period, now - period)
-        known = {a: c for a, c in current.items() if a in self.catalogue}
+        seen = await self.artists.view(None, guild_id)
+        known = {a: c for a, c in current.items() if a in self.catalogue and seen.is_visible(a)}
 
         def popularity(artist_id: int) -> tuple[int, str]:
             artist = self.catalogue.get(artist_id)

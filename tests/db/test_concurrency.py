@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
+from db.artists import AddedArtistLimitReached
 from db.engine import create_engine
 from db.models import MEMBER_ARTIST_ID_BASE, memberships
 from db.store import Store
@@ -124,6 +125,27 @@ def test_20_concurrent_adds_of_one_new_artist_give_one_id(database_url: str) -> 
         assert len(set(ids)) == 1
         assert ids[0] >= MEMBER_ARTIST_ID_BASE
         assert [a.id for a in await stores[1].artists.member_artists()] == [ids[0]]
+
+    run_with_stores(database_url, scenario)
+
+
+def test_concurrent_adds_by_one_member_stop_exactly_at_the_daily_limit(database_url: str) -> None:
+    names = [f"rush{i}" for i in range(10)]
+
+    async def scenario(stores: list[Store]) -> None:
+        outcomes = await asyncio.gather(
+            *(
+                stores[i % len(stores)].artists.add_member_artist(
+                    name.title(), name, added_by=MEMBERS[0], daily_limit=3
+                )
+                for i, name in enumerate(names)
+            ),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, AddedArtistLimitReached)]
+        added = [o for o in outcomes if isinstance(o, int)]
+        assert (len(added), len(refused)) == (3, 7), outcomes
+        assert sorted(a.id for a in await stores[1].artists.member_artists()) == sorted(added)
 
     run_with_stores(database_url, scenario)
 

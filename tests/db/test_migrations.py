@@ -25,8 +25,11 @@ EXPECTED_TABLES = {
     "guilds",
     "memberships",
     "artists",
+    "artist_additions",
+    "member_artist_ids",
     "likes",
     "not_interested",
+    "server_artists",
     "lastfm_links",
     "model_snapshots",
     "store_revision",
@@ -51,7 +54,9 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "versions" / "0001_initial.py").is_file()
     importlib.import_module("db.migrations.versions")
     assert (folder / "versions" / "0002_server_popularity_penalty.py").is_file()
-    assert head() == "0002"
+    assert (folder / "versions" / "0003_server_artists.py").is_file()
+    assert (folder / "versions" / "0004_artist_additions.py").is_file()
+    assert head() == "0004"
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str) -> None:
@@ -76,6 +81,57 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str)
     upgrade(empty_database_url)
     assert current(empty_database_url) == head()
     assert run_with_store(empty_database_url, read_back) == ([1], None)
+
+
+def test_upgrade_to_server_artists_shows_member_artists_where_they_were_liked(empty_database_url: str) -> None:
+    from alembic import command
+
+    from db.migrations import config
+
+    command.upgrade(config(empty_database_url), "0002")
+
+    async def before(store: Store) -> None:
+        await seed_artists(store, 1)
+        async with store.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO users (id) VALUES (1), (2)",
+                "INSERT INTO guilds (id) VALUES (9)",
+                "INSERT INTO artists (id, name, normalized_name, source) VALUES (10000000, 'Liked Here', 'liked here', "
+                "'member'), (10000001, 'Liked In A DM', 'liked in a dm', 'member')",
+                "INSERT INTO likes (user_id, artist_id, guild_id) VALUES (1, 10000000, 9), (2, 10000000, 9), "
+                "(1, 10000001, NULL), (1, 1, 9)",
+            ):
+                await conn.exec_driver_sql(statement)
+
+    run_with_store(empty_database_url, before)
+    upgrade(empty_database_url)
+    # One row per server and member artist; none for a like in a DM or of a Last.fm artist.
+    assert run_with_store(empty_database_url, lambda store: store.artists.server_visibility()) == [(10000000, 9, False)]
+
+
+def test_upgrade_to_artist_additions_gives_new_artists_ids_after_the_stored_ones(empty_database_url: str) -> None:
+    from alembic import command
+
+    from db.migrations import config
+
+    command.upgrade(config(empty_database_url), "0003")
+
+    async def before(store: Store) -> None:
+        async with store.engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO artists (id, name, normalized_name, source) VALUES (10000004, 'Old', 'old', 'member')"
+            )
+
+    async def add(store: Store) -> list[int]:
+        return [
+            await store.artists.add_member_artist("Newer", "newer", added_by=1, daily_limit=1),
+            await store.artists.add_member_artist("Old", "old", added_by=1, daily_limit=1),
+        ]
+
+    run_with_store(empty_database_url, before)
+    upgrade(empty_database_url)
+    # The old artist counts towards no one's limit, and its id is not given again.
+    assert run_with_store(empty_database_url, add) == [10000005, 10000004]
 
 
 def test_upgrade_creates_every_table_and_reports_head(empty_database_url: str) -> None:

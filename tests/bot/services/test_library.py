@@ -272,6 +272,7 @@ def test_twenty_concurrent_adds_after_300_never_rebuild_the_catalogue(
             catalogue = library.catalogue
             monkeypatch.setattr(ArtistCatalogue, "__init__", init)
             monkeypatch.setattr(ArtistCatalogue, "extended", extended)
+            library.max_added_artists_per_day = 1_000  # seven members add all 300
             for i in range(300):
                 await library.add_artist_and_like(1_000 + i % 7, f"Unheard Band Number {i}", guild_id=i % 5)
             burst = await asyncio.gather(
