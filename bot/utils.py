@@ -89,6 +89,11 @@ async def seen_artist_choices(
     return artist_choices(await library.catalogue_for(interaction.user.id, interaction.guild_id), current, limit)
 
 
+async def artist_autocomplete(interaction: discord.Interaction, current: str) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete for an `artist` option: what the member sees where they are, for what they typed."""
+    return await seen_artist_choices(interaction.client.app.library, interaction, current)
+
+
 async def reply_user_error(interaction: discord.Interaction, error: UserError) -> None:
     """A request Encore cannot do, told to the member who made it alone (a follow-up if already answered)."""
     await reply_error(interaction, error.reply_text(safe))

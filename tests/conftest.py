@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.paths import DEFAULT_LASTFM_DIR
+from tests.support import throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +43,12 @@ def spark_als():
             pytest.fail(message)
         pytest.skip(message)
     return module
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with none of the store's tables for one test: a SQLite file, or the PostgreSQL database
+    named by ENCORE_TEST_DATABASE_URL emptied before and after (tests.support.throwaway_database)."""
+    with throwaway_database(tmp_path / "encore.sqlite3") as url:
+        assert url is not None
+        yield url

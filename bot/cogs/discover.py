@@ -9,18 +9,13 @@ from discord.ext import commands
 from bot import checks
 from bot.components import TextStash
 from bot.menus.recommend import ITEMS, RecommendationView, describe
-from bot.utils import CHOICE_LIMIT, choice_name, link, reply, safe, seen_artist_choices
+from bot.utils import CHOICE_LIMIT, artist_autocomplete, choice_name, link, reply, safe
 
 
 class Discover(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self.library = bot.app.library
-
-    async def artist_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await seen_artist_choices(self.library, interaction, current)
 
     async def genre_autocomplete(
         self, interaction: discord.Interaction, current: str

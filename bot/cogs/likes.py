@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.components import TextStash
 from bot.errors import NoMatch
 from bot.menus import likes as menus
-from bot.utils import choice_name, liked_text, link, reply, reply_error, safe, seen_artist_choices
+from bot.utils import artist_autocomplete, choice_name, liked_text, link, reply, reply_error, safe
 
 AUTOCOMPLETE_CHOICES = 25
 
@@ -18,11 +18,6 @@ class Likes(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self.library = bot.app.library
-
-    async def artist_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await seen_artist_choices(self.library, interaction, current, AUTOCOMPLETE_CHOICES)
 
     async def own_likes_autocomplete(
         self, interaction: discord.Interaction, current: str

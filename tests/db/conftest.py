@@ -14,22 +14,10 @@ SQLite-only checks (WAL, busy timeout) are skipped there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import make_url
 
 from db.migrations import upgrade
-from tests.support import throwaway_database
-
-
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> Iterator[str]:
-    """A database with none of the store's tables, emptied again after the test."""
-    with throwaway_database(tmp_path / "encore.sqlite3") as url:
-        assert url is not None
-        yield url
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ session's `base_snapshot` instead of fitting. The helpers live in tests/helpers/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from recommender.models.als import ALSRecommender
 from recommender.training import LastFmData
 from tests.helpers.services import RealData, Services, fit_base_snapshot
-from tests.support import throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +29,9 @@ def base_snapshot(real_data: RealData, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def store_url(tmp_path: Path) -> Iterator[str]:
+def store_url(empty_database_url: str) -> str:
     """An empty database for one test; `open_store` migrates it."""
-    with throwaway_database(tmp_path / "encore.sqlite3") as url:
-        assert url is not None
-        yield url
+    return empty_database_url
 
 
 @pytest.fixture
