@@ -199,8 +199,8 @@ class ArtistCatalogue:
         lo = bisect.bisect_left(self._length_of, shortest)
         hi = bisect.bisect_right(self._length_of, longest)
         # fuzz.ratio, not WRatio: WRatio's partial matching scores one-letter names
-        # such as "A" at 90 against any query holding that letter, and costs ~25 ms
-        # per query over this catalogue; ratio is bit-parallel and ~1.5 ms.
+        # such as "A" at 90 against any query holding that letter, and is far slower;
+        # ratio is bit-parallel (benchmarks/catalogue_search.py measures it).
         matches = process.extract(
             key,
             self._length_keys[lo:hi],

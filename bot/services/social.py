@@ -30,7 +30,8 @@ from recommender.taste import Compatibility, PairCalibration, calibrate, cosines
 BLEND_STRATEGIES = ("average", "least-misery")
 MAX_GROUP = 10
 MAX_TREND_DAYS = 90
-#: Solving more members than this at once goes to a worker thread (each solve is about 1 ms).
+#: Solving more members than this at once goes to a worker thread: a few solves are cheaper than the
+#: thread hop, many would hold up the event loop (benchmarks/social.py).
 SOLVE_ON_LOOP = 24
 #: Member vectors kept per served model before the cache starts over.
 MAX_CACHED_VECTORS = 50_000
