@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import discord
@@ -37,6 +38,14 @@ def link(artist: Artist) -> str:
     """The artist's name as a link to their Last.fm page (names in brackets are escaped)."""
     url = artist.url.replace(")", "%29").replace(" ", "%20")
     return f"[{safe(artist.name)}]({url})"
+
+
+def listen_links(artist: Artist) -> str:
+    """Where to hear the artist: "Last.fm · Spotify · YouTube Music" as markdown links (searches by name)."""
+    url = artist.url.replace(")", "%29").replace(" ", "%20")
+    spotify = "https://open.spotify.com/search/" + urllib.parse.quote(artist.name, safe="")
+    youtube = "https://music.youtube.com/search?q=" + urllib.parse.quote_plus(artist.name, safe="")
+    return f"[Last.fm]({url}) · [Spotify]({spotify}) · [YouTube Music]({youtube})"
 
 
 def liked_text(new: bool, artist_text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -19,13 +20,7 @@ class Guilds:
     async def guild_member_ids(self, guild_id: int, public_only: bool = True) -> list[int]:
         """Members the store knows in the server (a membership, or a like made there), in id order;
         with `public_only`, only those whose privacy is public."""
-        guild_id = snowflake(guild_id)
-        known = (
-            select(memberships.c.user_id.label("user_id"))
-            .where(memberships.c.guild_id == guild_id)
-            .union(select(likes.c.user_id.label("user_id")).where(likes.c.guild_id == guild_id))
-            .subquery()
-        )
+        known = _known_members(snowflake(guild_id))
         query = select(known.c.user_id).join(users, users.c.id == known.c.user_id)
         if public_only:
             query = query.where(users.c.privacy == "public")
@@ -53,6 +48,27 @@ class Guilds:
         async with self._db.connect() as conn:
             return {int(artist_id): int(count) for artist_id, count in await conn.execute(query)}
 
+    async def likers_in_guild(self, guild_id: int, artist_ids: Iterable[int]) -> dict[int, dict[str, list[int]]]:
+        """Artist id -> privacy -> ids of the members known in the server (as `guild_member_ids`) who
+        like it, wherever they liked it; artists nobody there likes are left out. One query."""
+        wanted = sorted({int(a) for a in artist_ids})
+        if not wanted:
+            return {}
+        known = _known_members(snowflake(guild_id))
+        query = (
+            select(likes.c.artist_id, likes.c.user_id, users.c.privacy)
+            .join(known, known.c.user_id == likes.c.user_id)
+            .join(users, users.c.id == likes.c.user_id)
+            .where(likes.c.artist_id.in_(wanted))
+            .distinct()
+            .order_by(likes.c.artist_id, likes.c.user_id)
+        )
+        found: dict[int, dict[str, list[int]]] = {}
+        async with self._db.connect() as conn:
+            for artist_id, user_id, privacy in await conn.execute(query):
+                found.setdefault(int(artist_id), {}).setdefault(str(privacy), []).append(int(user_id))
+        return found
+
     async def server_popularity_penalty(self, guild_id: int) -> float | None:
         """The server's popularity penalty, or None for Encore's default; cached like tastes."""
         guild_id = snowflake(guild_id)
@@ -78,3 +94,13 @@ class Guilds:
             await conn.execute(update(guilds).where(guilds.c.id == guild_id).values(popularity_penalty=penalty))
             # Other processes' caches only notice a write through the revision.
             await bump_revision(conn)
+
+
+def _known_members(guild_id: int):
+    """The ids of the members the store knows in a server: a membership, or a like made there."""
+    return (
+        select(memberships.c.user_id.label("user_id"))
+        .where(memberships.c.guild_id == guild_id)
+        .union(select(likes.c.user_id.label("user_id")).where(likes.c.guild_id == guild_id))
+        .subquery()
+    )

@@ -1,4 +1,4 @@
-"""Artist catalogue: exact lookup, autocomplete search, URLs and top tags by artist."""
+"""Artist catalogue: exact lookup, autocomplete search, URLs and top tags (music types) by artist."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from recommender.datasets import LastFmDataset
+from recommender.tags import build_vocabulary, tag_key
 from recommender.text import normalize_name
 
-__all__ = ["Artist", "ArtistCatalogue", "Resolution", "lastfm_url"]
+__all__ = ["Artist", "ArtistCatalogue", "Resolution", "lastfm_url", "tag_vocabulary"]
 
 LASTFM_MUSIC_URL = "https://www.last.fm/music/"
 FUZZY_SCORE_CUTOFF = 60.0
+#: A tag only one listener uses is their own label ("songs for gil"), not a shared music type.
+MIN_TAGGERS = 2
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,13 @@ class ArtistCatalogue:
         return ArtistCatalogue(frame, listeners, self._tags)
 
     @classmethod
-    def from_dataset(cls, ds: LastFmDataset, top_tags_per_artist: int = 10) -> ArtistCatalogue:
-        """Catalogue of every artist in ``ds``; keeps the ``top_tags_per_artist`` best tags each."""
+    def from_dataset(
+        cls, ds: LastFmDataset, top_tags_per_artist: int = 10, min_taggers: int = MIN_TAGGERS
+    ) -> ArtistCatalogue:
+        """Catalogue of every artist in ``ds``; keeps the ``top_tags_per_artist`` best music types each
+        (recommender.tags), of those that at least ``min_taggers`` listeners use."""
         listeners = ds.plays.groupby("artist_id")["user_id"].nunique()
-        return cls(ds.artists, listeners, _rank_tags(ds, top_tags_per_artist))
+        return cls(ds.artists, listeners, _rank_tags(ds, top_tags_per_artist, min_taggers))
 
     def __iter__(self) -> Iterator[Artist]:
         """All artists, most listened first."""
@@ -260,14 +266,39 @@ class ArtistCatalogue:
         if limit <= 0:
             return []
         ranked = self._tags_by_use()
-        needle = " ".join(query.casefold().split())
+        # Compared as keys, so "hip hop" finds "hip-hop" and "post rock" finds "post-rock".
+        needle = tag_key(query)
         if not needle:
-            return ranked[:limit]
-        starts = [t for t in ranked if t.startswith(needle)]
+            return ranked[:limit] if not query.strip() else []
+        keys = self._tag_keys()
+        starts = [t for t in ranked if keys[t].startswith(needle)]
         if len(starts) >= limit:
             return starts[:limit]
-        contains = [t for t in ranked if needle in t and not t.startswith(needle)]
+        contains = [t for t in ranked if needle in keys[t] and not keys[t].startswith(needle)]
         return (starts + contains)[:limit]
+
+    def find_tag(self, name: str) -> str | None:
+        """The catalogue's music type a typed genre names ("Hip Hop", "hiphop" -> "hip-hop"), if any."""
+        key = tag_key(name)
+        by_key = getattr(self, "_tag_by_key", None)
+        if by_key is None:
+            # Every tag of a key is spelled one way already; the most used wins should two remain.
+            by_key = {}
+            for tag in self._tags_by_use():
+                by_key.setdefault(self._tag_keys()[tag], tag)
+            self._tag_by_key = by_key
+        return by_key.get(key) if key else None
+
+    def tagged(self, tag: str, depth: int = 10) -> list[int]:
+        """Ids of the artists with ``tag`` among their first ``depth`` tags, most listened first."""
+        return [a.artist_id for a in self._ranked if tag in self._tags.get(a.artist_id, ())[:depth]]
+
+    def _tag_keys(self) -> dict[str, str]:
+        cached = getattr(self, "_tag_key_of", None)
+        if cached is None:
+            cached = {tag: tag_key(tag) for tag in self._tags_by_use()}
+            self._tag_key_of = cached
+        return cached
 
     def _tags_by_use(self) -> list[str]:
         """Every tag, most artists first (ties by name); computed on first use."""
@@ -282,14 +313,24 @@ class ArtistCatalogue:
         return cached
 
 
-def _rank_tags(ds: LastFmDataset, per_artist: int) -> dict[int, list[str]]:
-    """Tags per artist ranked by distinct tagging users, ties by tag name."""
+def tag_vocabulary(ds: LastFmDataset) -> dict[str, str]:
+    """Each raw tag of ``ds`` -> its music type (recommender.tags), spellings picked by distinct taggers."""
+    raw = ds.tags.set_index("tag_id")["tag"].str.lower()
+    taggings = pd.DataFrame({"tag": ds.tag_assignments["tag_id"].map(raw), "user_id": ds.tag_assignments["user_id"]})
+    return build_vocabulary(taggings.dropna().groupby("tag")["user_id"].nunique().to_dict())
+
+
+def _rank_tags(ds: LastFmDataset, per_artist: int, min_taggers: int = MIN_TAGGERS) -> dict[int, list[str]]:
+    """Music types per artist ranked by distinct tagging users, ties by name."""
     if per_artist <= 0 or ds.tag_assignments.empty:
         return {}
-    # Tag ids differing only in case are one tag to a reader, so rank lowercase names.
+    # Tags naming one music type are one tag to a reader; tags naming none are left out.
+    vocabulary = tag_vocabulary(ds)
+    labels_of = ds.tags["tag"].str.lower().map(vocabulary)
+    known = labels_of.notna().to_numpy()
     # sort=True makes the codes alphabetical, so ties can be broken on integers.
-    codes, names = pd.factorize(ds.tags["tag"].str.lower(), sort=True)
-    code_of = pd.Series(codes, index=ds.tags["tag_id"].to_numpy())
+    codes, names = pd.factorize(labels_of[known], sort=True)
+    code_of = pd.Series(codes, index=ds.tags["tag_id"].to_numpy()[known])
     assigned = pd.DataFrame(
         {
             "artist_id": ds.tag_assignments["artist_id"].to_numpy(),
@@ -298,6 +339,8 @@ def _rank_tags(ds: LastFmDataset, per_artist: int) -> dict[int, list[str]]:
         }
     ).dropna()
     assigned = assigned.astype("int64").drop_duplicates()
+    taggers = assigned.groupby("code")["user_id"].nunique()
+    assigned = assigned[assigned["code"].isin(taggers.index[taggers >= min_taggers])]
     counts = assigned.groupby(["artist_id", "code"]).size().rename("users").reset_index()
     counts = counts.sort_values(["artist_id", "users", "code"], ascending=[True, False, True], kind="stable")
     counts = counts[counts.groupby("artist_id").cumcount() < per_artist]

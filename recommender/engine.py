@@ -152,10 +152,13 @@ class Engine:
         not_interested: Iterable[int] = (),
         plays: Sequence[float | None] | None = None,
         popularity_penalty: float | None = None,
+        *,
+        within: Iterable[int] | None = None,
     ) -> list[Recommendation]:
         """For anyone, from a list of liked artist ids, solved at once without refitting.
-        `popularity_penalty` overrides the engine's own (a server's setting, say)."""
-        return self._recommend(self.likes_row(liked, not_interested, plays), n, popularity_penalty)
+        `popularity_penalty` overrides the engine's own (a server's setting, say); `within` (artist ids)
+        ranks only those artists, all of them, so a genre's best n come whatever their overall rank."""
+        return self._recommend(self.likes_row(liked, not_interested, plays), n, popularity_penalty, within=within)
 
     def recommend_for_rows(self, rows: sp.csr_matrix, n: int = 10) -> list[list[Recommendation]]:
         """Many ad-hoc users at once (rows of pseudo plays over the interaction columns)."""
@@ -163,18 +166,29 @@ class Engine:
         return [self._recommend(rows[i], n) for i in range(rows.shape[0])]
 
     def _recommend(
-        self, row: sp.csr_matrix, n: int, popularity_penalty: float | None = None, ranking: np.ndarray | None = None
+        self,
+        row: sp.csr_matrix,
+        n: int,
+        popularity_penalty: float | None = None,
+        ranking: np.ndarray | None = None,
+        *,
+        within: Iterable[int] | None = None,
     ) -> list[Recommendation]:
         n = check_count(n)
         # One solve serves both the scores and every recommendation's reasons. On a large catalogue the
         # pruned scorer finds the top n without scoring every artist; the answer is the dense pass's.
         solved = self.model.solve_row(row)
-        pruned = None if ranking is not None or solved is None else self._pruned_top(solved, row, n, popularity_penalty)
+        dense = ranking is not None or within is not None or solved is None
+        pruned = None if dense else self._pruned_top(solved, row, n, popularity_penalty)
         if pruned is not None:
             found, found_scores = pruned.columns, pruned.scores
         else:
             scores = self.model.scores_of(solved)
             order_by = self._ranking_scores(scores if ranking is None else ranking, popularity_penalty)
+            if within is not None:
+                allowed = np.zeros(order_by.shape[-1], dtype=bool)
+                allowed[self.interactions.artist_columns(within)] = True
+                order_by = np.where(allowed, order_by, -np.inf)
             ids, _ = top_n(order_by, n, exclude=row)
             found = ids[0][ids[0] >= 0]
             found_scores = scores[found]

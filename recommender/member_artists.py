@@ -274,6 +274,13 @@ class CatalogueView:
     def search_tags(self, query: str, limit: int = 25) -> list[str]:
         return self.base.search_tags(query, limit)
 
+    def find_tag(self, name: str) -> str | None:
+        return self.base.find_tag(name)
+
+    def tagged(self, tag: str, depth: int = 10) -> list[int]:
+        """The Last.fm artists with this tag: member artists have none."""
+        return self.base.tagged(tag, depth)
+
     # -- by name --------------------------------------------------------------------------------
 
     def lookup(self, name: str) -> Artist | None:

@@ -8,8 +8,23 @@ from discord.ext import commands
 
 from bot import checks
 from bot.components import TextStash
-from bot.menus.recommend import ITEMS, RecommendationView, describe
-from bot.utils import CHOICE_LIMIT, artist_autocomplete, choice_name, link, reply, safe
+from bot.menus.recommend import ITEMS, LISTEN_SEPARATOR, RecommendationView, describe
+from bot.utils import CHOICE_LIMIT, DESCRIPTION_LIMIT, artist_autocomplete, choice_name, link, listen_links, reply, safe
+from recommender.catalogue import Artist
+
+
+def with_listen_links(lines: list[str], results: list[tuple[Artist, float]]) -> str:
+    """The lines, each with where to listen for as many from the top as fit an embed description."""
+    room = DESCRIPTION_LIMIT - len("\n".join(lines))
+    out = list(lines)
+    for i, (artist, _) in enumerate(results):
+        extra = f"{LISTEN_SEPARATOR}{listen_links(artist)}"
+        if len(extra) > room:
+            break
+        out[i] += extra
+        room -= len(extra)
+    text = "\n".join(out)
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
 
 
 class Discover(commands.Cog):
@@ -34,8 +49,12 @@ class Discover(commands.Cog):
     ) -> None:
         genre = genre.strip() if genre else None
         found = await self.library.recommend(interaction.user.id, count, genre=genre, guild_id=interaction.guild_id)
+        liked_here = None
+        if interaction.guild_id is not None:
+            ids = [r.artist.artist_id for r in found]
+            liked_here = await self.bot.app.social.liked_here(interaction.guild_id, ids, asker=interaction.user.id)
         title = "Recommended for you" + (f" in {safe(genre, 40)}" if genre else "")
-        embed = discord.Embed(title=title, description=describe(found))
+        embed = discord.Embed(title=title, description=describe(found, liked_here=liked_here))
         embed.set_footer(text="Use /why <artist> for the full reasoning")
         shown = [r.artist for r in found]
         view = RecommendationView(interaction.user.id, shown, count, genre, TextStash.of(self.bot))
@@ -50,7 +69,7 @@ class Discover(commands.Cog):
     ) -> None:
         found, results = await self.library.similar(interaction.user.id, artist, count, guild_id=interaction.guild_id)
         lines = [f"**{i}.** {link(a)} ({similarity:.0%} alike)" for i, (a, similarity) in enumerate(results, 1)]
-        embed = discord.Embed(title=f"Similar to {safe(found.name)}", description="\n".join(lines))
+        embed = discord.Embed(title=f"Similar to {safe(found.name)}", description=with_listen_links(lines, results))
         await reply(interaction, embed=embed)
 
     @app_commands.command(name="why", description="Why Encore recommends an artist to you")
@@ -59,6 +78,7 @@ class Discover(commands.Cog):
     async def why(self, interaction: discord.Interaction, artist: str) -> None:
         explanation = await self.library.explain(interaction.user.id, artist, guild_id=interaction.guild_id)
         sentences = [safe(line, 300) for line in explanation.sentences()]
+        sentences.append(f"Listen: {listen_links(explanation.artist)}")
         embed = discord.Embed(
             title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences), url=explanation.artist.url
         )

@@ -254,6 +254,20 @@ class SocialService:
             [(self.catalogue.get(a), known[a], before.get(a, 0)) for a in risen[:n]],
         )
 
+    # -- who knows an artist here ----------------------------------------------------------------
+
+    async def who_knows(self, guild_id: int, artist_id: int) -> list[int]:
+        """The members of the server who like the artist, in id order: public members only, since a
+        private member's likes are never shown to others (nor counted, which could single them out)."""
+        found = await self.store.guilds.likers_in_guild(guild_id, [artist_id])
+        return found.get(int(artist_id), {}).get("public", [])
+
+    async def liked_here(self, guild_id: int, artist_ids: Sequence[int], *, asker: int) -> dict[int, int]:
+        """Artist id -> how many public members of the server other than `asker` like it (one query)."""
+        found = await self.store.guilds.likers_in_guild(guild_id, artist_ids)
+        counts = {a: sum(1 for u in by.get("public", []) if u != asker) for a, by in found.items()}
+        return {a: n for a, n in counts.items() if n}
+
     # -- the served model's caches --------------------------------------------------------------
 
     async def calibration(self, engine: Engine | None = None) -> PairCalibration:

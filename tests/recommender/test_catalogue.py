@@ -160,7 +160,7 @@ def tagged_dataset() -> LastFmDataset:
 
 
 def test_top_tags_rank_by_distinct_users_lowercase_ties_by_name() -> None:
-    catalogue = ArtistCatalogue.from_dataset(tagged_dataset())
+    catalogue = ArtistCatalogue.from_dataset(tagged_dataset(), min_taggers=1)
     assert catalogue.top_tags(1, 10) == ["rock", "jazz", "pop", "ambient"]
     assert catalogue.top_tags(1) == ["rock", "jazz", "pop", "ambient"]
     assert catalogue.top_tags(1, 2) == ["rock", "jazz"]

@@ -353,7 +353,12 @@ def test_similar_lists_other_artists(encore: Encore) -> None:
     lines = embed["description"].splitlines()
     assert len(lines) == 5
     assert all(
-        re.match(r"^\*\*\d\.\*\* \[.+\]\(https://www\.last\.fm/\S+\) \(\d+% alike\)$", line) for line in lines
+        re.match(
+            r"^\*\*\d\.\*\* \[.+\]\(https://www\.last\.fm/\S+\) \(\d+% alike\)"
+            r" · 🎧 \[Last\.fm\]\(\S+\) · \[Spotify\]\(\S+\) · \[YouTube Music\]\(\S+\)$",
+            line,
+        )
+        for line in lines
     ), lines
     assert not any("[Daft Punk]" in line for line in lines)
 
