@@ -1,8 +1,8 @@
 """The composition root: everything a running Encore needs, built once in one place and closed once.
 
 Settings → the Last.fm data and its catalogue → the store (migrated, holding the catalogue) → the model
-service → the member library, the social features and the Last.fm importer. The bot, the CLI commands,
-`encore demo`, the benchmarks and the tests all get their objects from `build_app`.
+service → the member library, the social features, listening sessions and the Last.fm importer. The bot,
+the CLI commands, `encore demo`, the benchmarks and the tests all get their objects from `build_app`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bot.lastfm.client import DEFAULT_BASE_URL, LastFmClient
 from bot.services.lastfm_import import LastFmImporter
 from bot.services.library import MemberLibrary
 from bot.services.models import ModelService
+from bot.services.sessions import SessionService
 from bot.services.social import SocialService
 from bot.services.startup import open_store
 from bot.settings import Settings
@@ -32,6 +33,7 @@ class App:
     models: ModelService
     library: MemberLibrary
     social: SocialService
+    sessions: SessionService
     #: None when no LASTFM_API_KEY is set.
     lastfm: LastFmImporter | None
 
@@ -101,5 +103,6 @@ async def build_app(
         library=library,
         # One mirror of who sees which added artist, shared with the library.
         social=SocialService(store, models, artists=library.artists),
+        sessions=SessionService(store, library),
         lastfm=lastfm,
     )

@@ -27,6 +27,9 @@ COGS = (
     "bot.cogs.admin",
     "bot.cogs.lastfm",
     "bot.cogs.social",
+    "bot.cogs.session",
+    "bot.cogs.whoknows",
+    "bot.cogs.help",
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.database import CHUNK, Database, bump_revision, check_choice, run, snowflake, unique_snowflakes
 from db.models import PRIVACY_VALUES, artists, lastfm_links, likes, memberships, not_interested, users
 from db.rows import Privacy
+from db.sessions import forget_in_sessions
 
 _DEFAULT_PRIVACY: Privacy = "public"
 
@@ -64,6 +65,7 @@ class Members:
         counts: dict[str, int] = {}
         async with self._db.write() as conn:
             added = await member_artists_of(conn, user_id)
+            counts.update(await forget_in_sessions(conn, user_id))
             # Children first, so each count is this table's own rows rather than a cascade's.
             for table in (likes, not_interested, memberships, lastfm_links):
                 result = await run(conn, delete(table).where(table.c.user_id == user_id))

@@ -21,11 +21,18 @@ Every type is dialect-neutral so the same models run on SQLite (aiosqlite) and P
 - ``server_artists``: a server where a member artist was added or liked, so may be seen there;
   primary key ``(guild_id, artist_id)``. ``hidden_at`` is set when the server's moderators removed it.
 - ``lastfm_links``: a member's linked Last.fm username.
+- ``listening_sessions``: a listening session in a voice channel, with its panel message; at most one
+  open (``ended_at IS NULL``) per voice channel, by a partial unique index.
+- ``session_members``: who is in a session's group (``left_at`` set while they are out of the channel).
+- ``session_picks``: the artists a session proposed, in order; ``for_members`` and ``because`` (JSON id
+  lists) are the reason the panel shows, kept so the panel can be drawn again after a restart.
+- ``session_votes``: a member's Into it / Not for me on a pick; primary key ``(pick_id, user_id)``.
 - ``model_snapshots``: fitted recommender snapshots and how they scored.
 - ``store_revision``: one row (``id = 1``) whose ``revision`` grows with every change to member
   data, so a refit loop can ask "did anything change since revision N".
 
-Rows about a member (likes, marks, memberships, Last.fm link, additions) cascade when the member is deleted.
+Rows about a member (likes, marks, memberships, Last.fm link, additions, session memberships and votes)
+cascade when the member is deleted.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import Any, Final
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -57,8 +65,12 @@ MEMBER_ARTIST_ID_BASE: Final = 10_000_000
 
 PRIVACY_VALUES: Final = ("public", "private")
 ARTIST_SOURCES: Final = ("lastfm", "member")
-LIKE_SOURCES: Final = ("discord", "lastfm")
+#: 'session': an "Into it" vote in a listening session.
+LIKE_SOURCES: Final = ("discord", "lastfm", "session")
 SNAPSHOT_STATUSES: Final = ("ready", "failed")
+SESSION_STRATEGIES: Final = ("average", "least-misery")
+#: Why a listening session ended: the End button or /session end, an empty voice channel, no vote for a while.
+SESSION_END_REASONS: Final = ("ended", "empty", "idle")
 
 # Deterministic constraint names: migrations and both dialects then agree on what to drop or alter.
 NAMING_CONVENTION: Final = {
@@ -241,6 +253,70 @@ class ModelSnapshot(Base):
     status: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
 
 
+class ListeningSession(Base):
+    __tablename__ = "listening_sessions"
+    __table_args__ = (
+        CheckConstraint(_one_of("strategy", SESSION_STRATEGIES), name="strategy"),
+        CheckConstraint(f"end_reason IS NULL OR {_one_of('end_reason', SESSION_END_REASONS)}", name="end_reason"),
+        Index(None, "guild_id", "started_at"),
+        # Two /session start racing in one channel: the database lets one through.
+        Index(
+            "uq_listening_sessions_open_voice_channel_id",
+            "voice_channel_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"))
+    voice_channel_id: Mapped[int] = mapped_column(BigInteger)
+    text_channel_id: Mapped[int] = mapped_column(BigInteger)
+    panel_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    strategy: Mapped[str] = mapped_column(String(16))
+    started_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    last_vote_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class SessionMember(Base):
+    __tablename__ = "session_members"
+    __table_args__ = (Index(None, "user_id"),)
+
+    session_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("listening_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SessionPick(Base):
+    __tablename__ = "session_picks"
+    __table_args__ = (Index(None, "session_id", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(Integer, ForeignKey("listening_sessions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    artist_id: Mapped[int] = mapped_column(Integer, ForeignKey("artists.id", ondelete="CASCADE"))
+    for_members: Mapped[list[int]] = mapped_column(JSON)
+    because: Mapped[list[int]] = mapped_column(JSON)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
+class SessionVoteRow(Base):
+    __tablename__ = "session_votes"
+    __table_args__ = (Index(None, "user_id"),)
+
+    pick_id: Mapped[int] = mapped_column(Integer, ForeignKey("session_picks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    into_it: Mapped[bool] = mapped_column(Boolean)
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+
+
 class StoreRevision(Base):
     __tablename__ = "store_revision"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -268,5 +344,9 @@ server_artists = _table(ServerArtist)
 lastfm_links = _table(LastFmLink)
 model_snapshots = _table(ModelSnapshot)
 store_revision = _table(StoreRevision)
+listening_sessions = _table(ListeningSession)
+session_members = _table(SessionMember)
+session_picks = _table(SessionPick)
+session_votes = _table(SessionVoteRow)
 
 metadata = Base.metadata

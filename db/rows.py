@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 Privacy = Literal["public", "private"]
 ArtistSource = Literal["lastfm", "member"]
-LikeSource = Literal["discord", "lastfm"]
+LikeSource = Literal["discord", "lastfm", "session"]
 SnapshotStatus = Literal["ready", "failed"]
 
 

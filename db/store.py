@@ -2,7 +2,8 @@
 
 ``store.members`` (privacy, forgetting), ``store.artists`` (catalogue and member-added artists),
 ``store.likes`` (likes, not-interested marks, tastes), ``store.guilds`` (server reads and settings),
-``store.lastfm`` (Last.fm links and imports) and ``store.snapshots`` (fitted models). They share one
+``store.lastfm`` (Last.fm links and imports), ``store.snapshots`` (fitted models) and ``store.sessions``
+(listening sessions). They share one
 engine, write path and read cache (`db.database`), so a write through any of them is seen by all.
 """
 
@@ -21,9 +22,17 @@ from db.lastfm_links import LastFmLinks
 from db.likes import LikeLimitReached, Likes
 from db.members import Members
 from db.models import artists, guilds, lastfm_links, likes, model_snapshots, not_interested, users
+from db.sessions import SessionAlreadyOpen, Sessions
 from db.snapshots import Snapshots
 
-__all__ = ["AddedArtistLimitReached", "LikeLimitReached", "Store", "UnknownArtistError", "UnknownMemberError"]
+__all__ = [
+    "AddedArtistLimitReached",
+    "LikeLimitReached",
+    "SessionAlreadyOpen",
+    "Store",
+    "UnknownArtistError",
+    "UnknownMemberError",
+]
 
 
 class Store:
@@ -42,6 +51,7 @@ class Store:
         self.guilds = Guilds(self._db)
         self.lastfm = LastFmLinks(self._db)
         self.snapshots = Snapshots(self._db)
+        self.sessions = Sessions(self._db)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

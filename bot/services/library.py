@@ -16,7 +16,7 @@ from bot.errors import NoMatch, UserError
 from bot.services.models.forgetting import forget_member
 from bot.services.server_artists import ServerArtists, check_new_artist_name
 from db.models import PRIVACY_VALUES
-from db.rows import Privacy, Taste
+from db.rows import LikeSource, Privacy, Taste
 from db.store import AddedArtistLimitReached, LikeLimitReached, Store
 from recommender.catalogue import Artist, ArtistCatalogue
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
@@ -44,6 +44,8 @@ MAX_POPULARITY_PENALTY = 2.0
 DEFAULT_MAX_LIKES = 2_000
 #: How many new artists one member may add in 24 hours (ENCORE_MAX_ADDED_ARTISTS_PER_DAY overrides it).
 DEFAULT_MAX_ADDED_ARTISTS_PER_DAY = 20
+#: How far down an artist's tags a genre counts (the catalogue keeps ten per artist).
+GENRE_TAG_DEPTH = 10
 #: Suggestions given for each name a likes list does not match (as `encore recommend --likes` prints them).
 LIST_SUGGESTIONS = 3
 
@@ -152,9 +154,13 @@ class MemberLibrary:
         self.max_added_artists_per_day = max_added_artists_per_day
         self.artists = ServerArtists(store, models)
 
-    async def _store_like(self, user_id: int, artist_id: int, guild_id: int | None) -> bool:
+    async def _store_like(
+        self, user_id: int, artist_id: int, guild_id: int | None, source: LikeSource = "discord"
+    ) -> bool:
         try:
-            new = await self.store.likes.like(user_id, artist_id, guild_id=guild_id, limit=self.max_likes)
+            new = await self.store.likes.like(
+                user_id, artist_id, guild_id=guild_id, source=source, limit=self.max_likes
+            )
         except LikeLimitReached:
             raise LibraryError(
                 f"you already like {self.max_likes:,} artists, as many as Encore keeps for one member; "
@@ -193,10 +199,13 @@ class MemberLibrary:
         new = await self._store_like(user_id, artist.artist_id, guild_id)
         return LikeResult(artist, new)
 
-    async def like_artist_id(self, user_id: int, artist_id: int, guild_id: int | None = None) -> LikeResult:
-        """A like for an artist already picked from the catalogue (a button or a menu)."""
+    async def like_artist_id(
+        self, user_id: int, artist_id: int, guild_id: int | None = None, *, source: LikeSource = "discord"
+    ) -> LikeResult:
+        """A like for an artist already picked from the catalogue (a button or a menu; 'session': a
+        listening session's Into it)."""
         artist = self.catalogue.get(artist_id)
-        new = await self._store_like(user_id, artist.artist_id, guild_id)
+        new = await self._store_like(user_id, artist.artist_id, guild_id, source)
         return LikeResult(artist, new)
 
     async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
@@ -260,26 +269,33 @@ class MemberLibrary:
         excluded = set(exclude)
         engine = self.models.engine
 
+        within = None
+        if genre:
+            # The whole catalogue's artists of the genre are ranked, not the overall top few filtered.
+            tag = self.catalogue.find_tag(genre)
+            tagged = self.catalogue.tagged(tag, GENRE_TAG_DEPTH) if tag else []
+            within = [a for a in tagged if a not in excluded and seen.is_visible(a)]
+            if not within:
+                raise LibraryError("no artist in the catalogue is tagged with that genre; try /genres for some")
+
         def solve(depth: int) -> tuple[list[Recommendation], list[Recommendation]]:
             try:
-                found = engine.recommend_for_likes(taste.liked, depth, taste.not_interested, taste.plays, penalty)
+                found = engine.recommend_for_likes(
+                    taste.liked, depth, taste.not_interested, taste.plays, penalty, within=within
+                )
             except EngineError as error:
                 raise LibraryError(str(error)) from None
             return found, [
                 r for r in found if r.artist.artist_id not in excluded and seen.is_visible(r.artist.artist_id)
             ]
 
-        # A genre filters a deep list: a genre's best are rarely all in the overall top n.
-        depth = MAX_RESULTS if genre else min(MAX_RESULTS, n + len(excluded))
+        depth = min(MAX_RESULTS, n + len(excluded))
         found, pool = solve(depth)
         if len(pool) < n and depth < MAX_RESULTS and not all(seen.is_visible(r.artist.artist_id) for r in found):
             # Artists this server does not see took places: look as deep as the engine goes.
             _, pool = solve(MAX_RESULTS)
-        if genre:
-            tag = genre.strip().casefold()
-            pool = [r for r in pool if tag in self.catalogue.top_tags(r.artist.artist_id, 10)]
-            if not pool:
-                raise LibraryError(f"none of your top {MAX_RESULTS} recommendations is tagged with that genre")
+        if genre and not pool:
+            raise LibraryError("you already like or have seen every artist Encore knows with that genre")
         return pool[:n]
 
     async def similar(

@@ -155,9 +155,13 @@ class ALSRecommender(Recommender):
                 vectors[user] = solved.vector
         return vectors
 
-    def solve(self, columns: np.ndarray, plays: np.ndarray) -> SolvedUser | None:
+    def solve(
+        self, columns: np.ndarray, plays: np.ndarray, confidence_scale: np.ndarray | None = None
+    ) -> SolvedUser | None:
         """One user's exact solve from their entries (artist columns, plays; negative plays are
-        "not interested" marks); None when nothing is liked or played.
+        "not interested" marks); None when nothing is liked or played. `confidence_scale`, one factor
+        per entry, multiplies the entries' confidences (a listening session's "Not for me" votes count
+        more than a standing mark: recommender/sessions.py).
 
         A = Y'Y + reg I + sum_j e_j y_j y_j' and the user vector is A^-1 sum_j c_j y_j, so artist j
         adds A^-1 c_j y_j to it. For a listened or liked artist e_j = c_j - 1, as in implicit's
@@ -170,6 +174,8 @@ class ALSRecommender(Recommender):
         known = columns < self.n_items
         columns, plays = columns[known], plays[known]
         confidences = self.config.alpha * np.sign(plays) * self.weighting.weigh_row(columns, np.abs(plays))
+        if confidence_scale is not None:
+            confidences = confidences * np.asarray(confidence_scale, dtype=np.float64)[known]
         if not np.any(confidences > 0):
             return None
         factors = self.item_factors[columns].astype(np.float64)

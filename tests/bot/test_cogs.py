@@ -17,7 +17,13 @@ def loaded_tree() -> app_commands.CommandTree:
         bot = commands.Bot(command_prefix="!", intents=discord.Intents.none(), help_command=None)
         # The cogs only keep references to the services when loaded; nothing is called.
         bot.app = SimpleNamespace(  # type: ignore[attr-defined]
-            store=object(), models=object(), library=object(), social=object(), lastfm=None, settings=None
+            store=object(),
+            models=object(),
+            library=object(),
+            social=object(),
+            sessions=object(),
+            lastfm=None,
+            settings=None,
         )
         for cog in COGS:
             await bot.load_extension(cog)
@@ -37,7 +43,7 @@ def walk(commands_: list) -> list:
 
 def test_every_cog_loads_and_registers_commands() -> None:
     names = {c.name for c in loaded_tree().get_commands()}
-    assert {"like", "recommend", "forget-me", "encore", "lastfm", "blend"} <= names
+    assert {"like", "recommend", "forget-me", "encore", "lastfm", "blend", "session"} <= names
 
 
 def test_command_names_are_unique_at_every_level() -> None:

@@ -33,6 +33,10 @@ EXPECTED_TABLES = {
     "lastfm_links",
     "model_snapshots",
     "store_revision",
+    "listening_sessions",
+    "session_members",
+    "session_picks",
+    "session_votes",
 }
 
 
@@ -56,7 +60,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "versions" / "0002_server_popularity_penalty.py").is_file()
     assert (folder / "versions" / "0003_server_artists.py").is_file()
     assert (folder / "versions" / "0004_artist_additions.py").is_file()
-    assert head() == "0004"
+    assert (folder / "versions" / "0005_listening_sessions.py").is_file()
+    assert head() == "0005"
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str) -> None:

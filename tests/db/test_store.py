@@ -138,6 +138,8 @@ def test_forget_user_removes_every_row_about_them_only(database_url: str) -> Non
             "lastfm_links": 1,
             "users": 1,
             "artists": 0,
+            "session_votes": 0,
+            "session_members": 0,
         }
         after = await table_counts(store)
         assert {name: before[name] - after[name] for name in before} == {name: removed.get(name, 0) for name in before}

@@ -25,6 +25,9 @@ EXPECTED_COMMANDS = {
     "neighbours",
     "trending",
     "genres",
+    "session",
+    "whoknows",
+    "help",
 }
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6

@@ -359,6 +359,8 @@ def test_forget_removes_every_row_and_the_next_refit_drops_the_member(served: Se
                 "lastfm_links": 1,
                 "users": 1,
                 "artists": 0,
+                "session_votes": 0,
+                "session_members": 0,
             }
             assert await store.likes.likes_of(USER) == []
             assert (await store.likes.taste_of(USER)).not_interested == ()
