@@ -38,6 +38,9 @@ bench: install
 	$(BIN)/python benchmarks/interactions.py
 	$(BIN)/encore evaluate --protocol p2 --seeds 0 1 2 --json benchmarks/results/p2.json
 	$(BIN)/encore evaluate --protocol groups --seeds 0 1 2 --json benchmarks/results/groups.json
+	$(BIN)/encore evaluate --protocol sessions --seeds 0 1 2 --json benchmarks/results/sessions.json
+	$(BIN)/python benchmarks/rejection_weight.py
+	$(BIN)/python benchmarks/session_pick.py
 	$(BIN)/python benchmarks/social.py
 	$(BIN)/encore evaluate --report benchmarks/results/report --seeds 0 1 2
 	$(BIN)/python benchmarks/scale_360k.py

@@ -120,7 +120,7 @@ def session_tastes(tastes: Mapping[Hashable, MemberTaste], votes: Sequence[Sessi
 
 
 def solve_member(
-    model: ALSRecommender, row: sp.csr_matrix, rejected: np.ndarray, rejection_weight: float = REJECTION_WEIGHT
+    model: ALSRecommender, row: sp.csr_matrix, rejected: np.ndarray, *, rejection_weight: float = REJECTION_WEIGHT
 ) -> SolvedUser | None:
     """The member's exact solve from their row (as `Engine.likes_row` builds it), the marks at the
     `rejected` columns weighing `rejection_weight` times a mark."""
@@ -186,7 +186,8 @@ def next_pick(
             row = engine.likes_row(member.liked, member.not_interested, member.plays)
         except EngineError:
             continue
-        solved = solve_member(engine.model, row, engine.interactions.artist_columns(member.rejected), rejection_weight)
+        rejected = engine.interactions.artist_columns(member.rejected)
+        solved = solve_member(engine.model, row, rejected, rejection_weight=rejection_weight)
         if solved is not None:
             usable.append((member, solved))
     if not usable:

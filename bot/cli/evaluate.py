@@ -8,13 +8,14 @@ import sys
 
 from bot.cli.errors import UserFacingError
 from bot.cli.opening import load_data
-from bot.cli.output import print_groups, print_p1, print_p2, say
+from bot.cli.output import print_groups, print_p1, print_p2, print_sessions, say
 from bot.settings import Settings
 from recommender.debias import DEFAULT_POPULARITY_PENALTY
 from recommender.engine import LIKE_PLAYS
 from recommender.evaluation.groups import evaluate_groups, friendship_matrix
 from recommender.evaluation.protocols import P1_MODELS, evaluate_p1, evaluate_p2
 from recommender.evaluation.report import ReportSettings, build_report, write_report
+from recommender.evaluation.sessions import evaluate_sessions
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -28,12 +29,18 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             raise UserFacingError(str(error)) from None
         print_p1(results, sys.stdout)
-    elif args.protocol == "groups":
+    elif args.protocol in ("groups", "sessions"):
         friends = friendship_matrix(
             data.interactions, data.dataset.friends["user_id"], data.dataset.friends["friend_id"]
         )
-        results = evaluate_groups(plays, friends, args.seeds, LIKE_PLAYS, args.groups_per_size, progress=say)
-        print_groups(results, sys.stdout)
+        if args.protocol == "groups":
+            results = evaluate_groups(plays, friends, args.seeds, LIKE_PLAYS, args.groups_per_size, progress=say)
+            print_groups(results, sys.stdout)
+        else:
+            results = evaluate_sessions(
+                plays, friends, args.seeds, like_plays=LIKE_PLAYS, groups_per_size=args.groups_per_size, progress=say
+            )
+            print_sessions(results, sys.stdout)
     else:
         results = evaluate_p2(plays, args.seeds, LIKE_PLAYS, progress=say)
         print_p2(results, sys.stdout)

@@ -96,6 +96,21 @@ def print_groups(results: dict, out: TextIO) -> None:
         print(f"{name:<{width}} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f} {per_size}", file=out)
 
 
+def print_sessions(results: dict, out: TextIO) -> None:
+    print(
+        f"P4, listening sessions: mean of seeds {' '.join(map(str, results['seeds']))}, {results['rounds']} rounds, "
+        f"{results['groups_per_size']} groups per size per seed; group hits (half the group into it) after "
+        "5, 10 and 20 rounds, and the share of votes that are Into it",
+        file=out,
+    )
+    rows = {**results["models"], "(ceiling)": results["ceiling"]}
+    width = max(len(name) for name in rows)
+    print(f"{'model':<{width}} {'hits@5':>7} {'hits@10':>7} {'hits@20':>7} {'into it':>7}", file=out)
+    for name, m in rows.items():
+        into_it = f"{m['into_it_rate']:>7.3f}" if "into_it_rate" in m else f"{'-':>7}"
+        print(f"{name:<{width}} {m['hits@5']:>7.3f} {m['hits@10']:>7.3f} {m['hits@20']:>7.3f} {into_it}", file=out)
+
+
 def start_logging() -> None:
     """The long-running roles (`encore run`, `encore train`) log what they do; the one-shot commands print."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

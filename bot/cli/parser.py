@@ -25,6 +25,7 @@ examples:
   encore evaluate --protocol p1 --seeds 0 1 2 --json p1.json
   encore evaluate --protocol p2 --seeds 0 1 2 --json p2.json
   encore evaluate --protocol groups --seeds 0 1 2 --json groups.json
+  encore evaluate --protocol sessions --seeds 0 1 2 --json sessions.json
   encore evaluate --report report/ --seeds 0 1 2
   encore db upgrade
   encore train --engine implicit
@@ -131,9 +132,10 @@ def build_parser() -> Parser:
     )
     evaluate.add_argument(
         "--protocol",
-        choices=("p1", "p2", "groups"),
+        choices=("p1", "p2", "groups", "sessions"),
         default="p1",
-        help="p1: known users; p2: new members; groups: blends for groups of friends (P3)",
+        help="p1: known users; p2: new members; groups: blends for groups of friends (P3); "
+        "sessions: listening sessions, one artist a round with the group's votes (P4)",
     )
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default 0 1 2)")
     evaluate.add_argument(
@@ -145,7 +147,7 @@ def build_parser() -> Parser:
         type=positive_int,
         default=GROUPS_PER_SIZE,
         metavar="N",
-        help=f"groups: groups of each size per seed (default {GROUPS_PER_SIZE})",
+        help=f"groups, sessions: groups of each size per seed (default {GROUPS_PER_SIZE})",
     )
     evaluate.add_argument(
         "--report",
