@@ -48,6 +48,25 @@ def listen_links(artist: Artist) -> str:
     return f"[Last.fm]({url}) · [Spotify]({spotify}) · [YouTube Music]({youtube})"
 
 
+#: Between an entry and where to listen to it, on the same line (one line per artist).
+LISTEN_SEPARATOR = " · 🎧 "
+
+
+def with_listen_links(lines: list[str], artists: list[Artist]) -> str:
+    """The lines (one per artist), each with where to listen for as many from the top as fit an embed
+    description: long names make the links long."""
+    room = DESCRIPTION_LIMIT - len("\n".join(lines))
+    out = list(lines)
+    for i, artist in enumerate(artists[: len(out)]):
+        extra = f"{LISTEN_SEPARATOR}{listen_links(artist)}"
+        if len(extra) > room:
+            break
+        out[i] += extra
+        room -= len(extra)
+    text = "\n".join(out)
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
 def liked_text(new: bool, artist_text: str) -> str:
     """The answer to a like, `artist_text` already safe (a link, or an escaped name)."""
     return f"{'Noted: you like' if new else 'You already like'} {artist_text}."
@@ -101,6 +120,17 @@ async def seen_artist_choices(
 async def artist_autocomplete(interaction: discord.Interaction, current: str) -> list[discord.app_commands.Choice[str]]:
     """Autocomplete for an `artist` option: what the member sees where they are, for what they typed."""
     return await seen_artist_choices(interaction.client.app.library, interaction, current)
+
+
+async def member_of(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The server's member with this id, from the cache or Discord; None if they left or cannot be seen."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user_id)
+    except (discord.NotFound, discord.Forbidden):
+        return None
 
 
 async def reply_user_error(interaction: discord.Interaction, error: UserError) -> None:

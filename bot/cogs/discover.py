@@ -8,23 +8,17 @@ from discord.ext import commands
 
 from bot import checks
 from bot.components import TextStash
-from bot.menus.recommend import ITEMS, LISTEN_SEPARATOR, RecommendationView, describe
-from bot.utils import CHOICE_LIMIT, DESCRIPTION_LIMIT, artist_autocomplete, choice_name, link, listen_links, reply, safe
-from recommender.catalogue import Artist
-
-
-def with_listen_links(lines: list[str], results: list[tuple[Artist, float]]) -> str:
-    """The lines, each with where to listen for as many from the top as fit an embed description."""
-    room = DESCRIPTION_LIMIT - len("\n".join(lines))
-    out = list(lines)
-    for i, (artist, _) in enumerate(results):
-        extra = f"{LISTEN_SEPARATOR}{listen_links(artist)}"
-        if len(extra) > room:
-            break
-        out[i] += extra
-        room -= len(extra)
-    text = "\n".join(out)
-    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+from bot.menus.recommend import ITEMS, RecommendationView, describe
+from bot.utils import (
+    CHOICE_LIMIT,
+    artist_autocomplete,
+    choice_name,
+    link,
+    listen_links,
+    reply,
+    safe,
+    with_listen_links,
+)
 
 
 class Discover(commands.Cog):
@@ -69,7 +63,10 @@ class Discover(commands.Cog):
     ) -> None:
         found, results = await self.library.similar(interaction.user.id, artist, count, guild_id=interaction.guild_id)
         lines = [f"**{i}.** {link(a)} ({similarity:.0%} alike)" for i, (a, similarity) in enumerate(results, 1)]
-        embed = discord.Embed(title=f"Similar to {safe(found.name)}", description=with_listen_links(lines, results))
+        embed = discord.Embed(
+            title=f"Similar to {safe(found.name)}",
+            description=with_listen_links(lines, [artist for artist, _ in results]),
+        )
         await reply(interaction, embed=embed)
 
     @app_commands.command(name="why", description="Why Encore recommends an artist to you")

@@ -16,7 +16,7 @@ from bot import checks
 from bot.errors import UserError
 from bot.render.taste_card import render_taste_card
 from bot.services.social import MAX_TREND_DAYS, MembersUnavailable, SocialService
-from bot.utils import DESCRIPTION_LIMIT, join_names, link, reply, reply_error, safe
+from bot.utils import DESCRIPTION_LIMIT, join_names, link, member_of, reply, reply_error, safe
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Social(commands.Cog):
         found = await self.social.neighbours(interaction.user.id, interaction.guild_id)
         lines = []
         for neighbour in found:
-            member = await self._member(interaction.guild, neighbour.user_id)
+            member = await member_of(interaction.guild, neighbour.user_id)
             if member is None or member.bot:
                 continue  # left the server
             c = neighbour.compatibility
@@ -238,16 +238,6 @@ class Social(commands.Cog):
         embed = discord.Embed(title="Nearest tastes in this server", description=clip("\n".join(lines)))
         embed.set_footer(text="Only members whose privacy is public are listed")
         await reply(interaction, embed=embed, ephemeral=True)
-
-    @staticmethod
-    async def _member(guild: discord.Guild, user_id: int) -> discord.Member | None:
-        member = guild.get_member(user_id)
-        if member is not None:
-            return member
-        try:
-            return await guild.fetch_member(user_id)
-        except (discord.NotFound, discord.Forbidden):
-            return None
 
     # -- /trending --------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.utils import DESCRIPTION_LIMIT, artist_autocomplete, join_names, link, reply, safe
+from bot.utils import DESCRIPTION_LIMIT, artist_autocomplete, join_names, link, member_of, reply, safe
 
 #: Names listed before "and N more": a long list reads as noise.
 NAMES_SHOWN = 30
@@ -28,7 +28,7 @@ class WhoKnows(commands.Cog):
         member_ids = await self.social.who_knows(interaction.guild_id, found.artist_id)
         names = []
         for user_id in member_ids:
-            member = await self._member(interaction.guild, user_id)
+            member = await member_of(interaction.guild, user_id)
             if member is not None and not member.bot:
                 names.append(safe(member.display_name, 40))
         if not names:
@@ -42,16 +42,6 @@ class WhoKnows(commands.Cog):
         embed = discord.Embed(title=f"Who knows {safe(found.name, 200)} here", description=text[:DESCRIPTION_LIMIT])
         embed.set_footer(text="Members with private likes are never listed")
         await reply(interaction, embed=embed)
-
-    @staticmethod
-    async def _member(guild: discord.Guild, user_id: int) -> discord.Member | None:
-        member = guild.get_member(user_id)
-        if member is not None:
-            return member
-        try:
-            return await guild.fetch_member(user_id)
-        except (discord.NotFound, discord.Forbidden):
-            return None
 
 
 async def setup(bot) -> None:

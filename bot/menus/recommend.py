@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 import discord
 
 from bot.components import ID, ExpiringView, MenuError, OwnedItem, TextStash, library_of, room_after
-from bot.utils import DESCRIPTION_LIMIT, join_names, liked_text, link, listen_links, reply, reply_error, safe
+from bot.utils import (
+    join_names,
+    liked_text,
+    link,
+    reply,
+    reply_error,
+    safe,
+    with_listen_links,
+)
 from recommender.catalogue import Artist
 from recommender.engine import Recommendation
 
@@ -20,31 +28,20 @@ SELECT_OPTIONS = 25
 #: The menus offer every artist shown (Show more leaves those out), and a menu holds at most 25 options.
 MAX_SHOWN = SELECT_OPTIONS
 LIKE_PREFIX = "encore:like:"
-#: Between an entry and where to listen to it, on the same line (one line per artist).
-LISTEN_SEPARATOR = " · 🎧 "
 REFUSAL = "these controls belong to whoever asked; run /recommend yourself."
 
 
 def describe(recommendations: list[Recommendation], start: int = 1, liked_here: dict[int, int] | None = None) -> str:
     """One line per artist with its reasons and, for as many from the top as fit the embed, where to
     listen; `liked_here`: artist id -> how many other members of this server like it."""
-    lines, listen = [], []
+    lines = []
     for rank, item in enumerate(recommendations, start):
         because = join_names([safe(a.name, 40) for a in item.because[:2]])
         reason = f" — because you like {because}" if because else ""
         members = (liked_here or {}).get(item.artist.artist_id, 0)
         here = f" · liked by {members} member{'s' if members != 1 else ''} here" if members else ""
         lines.append(f"**{rank}.** {link(item.artist)}{reason}{here}")
-        listen.append(f"{LISTEN_SEPARATOR}{listen_links(item.artist)}")
-    # Links go to the first entries while the whole list still fits: long names make them long.
-    room = DESCRIPTION_LIMIT - len("\n".join(lines))
-    for i, extra in enumerate(listen):
-        if len(extra) > room:
-            break
-        lines[i] += extra
-        room -= len(extra)
-    text = "\n".join(lines)
-    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+    return with_listen_links(lines, [item.artist for item in recommendations])
 
 
 def offered_artists(message: discord.Message | None, catalogue: Any) -> list[Artist]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cogs.discover import with_listen_links
 from bot.menus.recommend import describe
-from bot.utils import DESCRIPTION_LIMIT, listen_links
+from bot.utils import DESCRIPTION_LIMIT, listen_links, with_listen_links
 from recommender.catalogue import Artist, lastfm_url
 from recommender.engine import Recommendation
 
@@ -31,7 +30,7 @@ def test_25_long_names_stay_within_the_embed_limit_with_links_on_the_top_ones() 
     assert len(text) <= DESCRIPTION_LIMIT and len(lines) == 25 and not text.endswith("…")
     assert "[Spotify](" in lines[0] and "liked by 2 members here" in lines[1]
     assert "[Spotify](" not in lines[-1]
-    similar = with_listen_links([f"**{i}.** x" for i in range(25)], [(a, 0.5) for a in long])
+    similar = with_listen_links([f"**{i}.** x" for i in range(25)], long)
     assert len(similar) <= DESCRIPTION_LIMIT and "[YouTube Music](" in similar.split("\n")[0]
 
 
