@@ -123,6 +123,7 @@ class Demo:
         await self.command(members["ana"], "/recommend count:5")
         await self.command(members["bo"], "/similar artist:Daft Punk count:5")
         await self.command(members["ana"], "/why artist:Sigur Rós")
+        await self.command(members["cy"], "/whoknows artist:Radiohead")
         await self.command(members["you"], "/encore status")
         self.say(
             "\nThat was the real bot talking to a local Discord emulator. "
@@ -132,7 +133,8 @@ class Demo:
     async def interactive(self, member: Any) -> None:
         self.say(
             "Type slash commands as the member 'you' (e.g. /like artist:Radiohead, /recommend count:5, "
-            "/similar artist:Daft Punk, /why artist:Sigur Rós, /likes, /encore status). An empty line or Ctrl-D ends."
+            "/similar artist:Daft Punk, /why artist:Sigur Rós, /whoknows artist:Radiohead, /help, /likes, "
+            "/encore status). An empty line or Ctrl-D ends."
         )
         while True:
             try:
