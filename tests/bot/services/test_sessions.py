@@ -27,6 +27,15 @@ async def like_all(library, user_id: int, names) -> None:
         await library.like(user_id, name, guild_id=GUILD)
 
 
+async def two_members_with_tastes(library) -> tuple[SessionService, Clock]:
+    """A session service on an injected clock, with member 1 liking art pop and member 2 metal."""
+    clock = Clock()
+    sessions = SessionService(library.store, library, clock=clock)
+    await like_all(library, 1, ART_POP)
+    await like_all(library, 2, METAL)
+    return sessions, clock
+
+
 async def start(sessions: SessionService, members, voice: int = VOICE):
     return await sessions.start(
         guild_id=GUILD, voice_channel_id=voice, text_channel_id=TEXT, started_by=members[0], voice_members=members
@@ -38,10 +47,7 @@ def test_a_session_proposes_new_artists_and_records_votes_as_likes_and_marks(
 ) -> None:
     async def scenario() -> None:
         async with served.library() as (_, library):
-            clock = Clock()
-            sessions = SessionService(library.store, library, clock=clock)
-            await like_all(library, 1, ART_POP)
-            await like_all(library, 2, METAL)
+            sessions, clock = await two_members_with_tastes(library)
             await library.store.members.set_privacy(3, "private")
             started = await start(sessions, [1, 2, 3, 4])
             assert started.private == (3,) and started.no_likes == (4,)
@@ -123,10 +129,7 @@ def test_idle_sessions_end_after_the_idle_time_and_empty_channels_end_at_once(
 ) -> None:
     async def scenario() -> None:
         async with served.library() as (_, library):
-            clock = Clock()
-            sessions = SessionService(library.store, library, clock=clock)
-            await like_all(library, 1, ART_POP)
-            await like_all(library, 2, METAL)
+            sessions, clock = await two_members_with_tastes(library)
             quiet = (await start(sessions, [1, 2])).state
             busy = (await start(sessions, [1, 2], voice=VOICE + 1)).state
             clock.now += timedelta(minutes=IDLE_MINUTES - 1)
