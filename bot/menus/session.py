@@ -2,12 +2,14 @@
 
 The buttons are dynamic items carrying the session id (and the pick they were shown for), so they work
 after a restart: everything else comes from the store. Votes arriving together are drawn in one edit
-(`refresh_panel`): a redraw asked for while one is under way is folded into the next.
+(`refresh_panel`): a redraw asked for while one is under way is folded into the next. Once the session
+has ended the panel becomes its recap, with a picture of the votes uploaded by the first redraw only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import weakref
@@ -18,6 +20,7 @@ from urllib.parse import quote, quote_plus
 import discord
 
 from bot.components import OwnedItem
+from bot.render.session_recap import render_session_recap
 from bot.services.sessions import Recap, SessionService, SessionState
 from bot.utils import DESCRIPTION_LIMIT, NO_MENTIONS, join_names, link, safe
 
@@ -179,6 +182,15 @@ class _Panel:
 
 
 _panels: weakref.WeakKeyDictionary[discord.Client, dict[int, _Panel]] = weakref.WeakKeyDictionary()
+#: Sessions whose recap picture this client has uploaded, oldest first; past the cap (or after a restart)
+#: the message itself is read to tell.
+_pictured: weakref.WeakKeyDictionary[discord.Client, dict[int, None]] = weakref.WeakKeyDictionary()
+PICTURED_KEPT = 256
+PICTURE_DESCRIPTION = "The artists proposed in this listening session and the votes on each"
+
+
+def picture_name(session_id: int) -> str:
+    return f"session-{session_id}.png"
 
 
 async def refresh_panel(client: discord.Client, session_id: int) -> None:
@@ -204,10 +216,68 @@ async def _draw(client: discord.Client, state: SessionState) -> None:
         return
     names = names_in(getattr(channel, "guild", None), set(state.members) | set(_recap_members(state)))
     message = channel.get_partial_message(session.panel_message_id)  # type: ignore[attr-defined]
+    embed = panel_embed(state, names)
     try:
-        await message.edit(embed=panel_embed(state, names), view=panel_view(state), allowed_mentions=NO_MENTIONS)
+        if state.recap is None:
+            await message.edit(embed=embed, view=panel_view(state), allowed_mentions=NO_MENTIONS)
+        else:
+            await _draw_recap(client, channel, message, embed, state.recap)
     except discord.NotFound:
         log.info("the panel of session %d is gone", session.id)
+
+
+async def _draw_recap(
+    client: discord.Client, channel: Any, message: discord.PartialMessage, embed: discord.Embed, recap: Recap
+) -> None:
+    """The recap with its picture: uploaded by the first redraw after the end, referred to by the later ones."""
+    name = picture_name(recap.session.id)
+    if await _has_picture(client, message, recap.session.id):
+        embed.set_image(url=f"attachment://{name}")
+        await message.edit(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+        return
+    file = await _picture(channel, recap, name)
+    if file is not None:
+        picture_embed = embed.copy().set_image(url=f"attachment://{name}")
+        try:
+            await message.edit(embed=picture_embed, view=None, attachments=[file], allowed_mentions=NO_MENTIONS)
+        except discord.NotFound:
+            raise
+        except discord.HTTPException as refused:  # the recap's text matters more than its picture
+            log.warning("the recap picture of session %d was refused: %s", recap.session.id, refused)
+        else:
+            pictured = _pictured.setdefault(client, {})
+            pictured[recap.session.id] = None
+            while len(pictured) > PICTURED_KEPT:
+                del pictured[next(iter(pictured))]
+            return
+    await message.edit(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+
+
+async def _has_picture(client: discord.Client, message: discord.PartialMessage, session_id: int) -> bool:
+    if session_id in _pictured.get(client, {}):
+        return True
+    cached = discord.utils.get(client.cached_messages, id=message.id)
+    try:
+        found = cached if cached is not None else await message.fetch()
+    except discord.NotFound:
+        raise
+    except discord.HTTPException as refused:  # unreadable: draw it (again), the edit replaces any older one
+        log.info("could not read the panel of session %d: %s", session_id, refused)
+        return False
+    return any(a.filename == picture_name(session_id) for a in found.attachments)
+
+
+async def _picture(channel: Any, recap: Recap, name: str) -> discord.File | None:
+    """The recap drawn off the event loop; None when the bot may not attach files here or drawing failed."""
+    guild = getattr(channel, "guild", None)
+    if guild is not None and not channel.permissions_for(guild.me).attach_files:
+        return None
+    try:
+        png = await asyncio.to_thread(render_session_recap, recap, channel=getattr(channel, "name", "") or "")
+    except Exception:  # a recap without its picture is still a recap
+        log.warning("could not draw the recap picture of session %d", recap.session.id, exc_info=True)
+        return None
+    return discord.File(io.BytesIO(png), filename=name, description=PICTURE_DESCRIPTION)
 
 
 def _recap_members(state: SessionState) -> list[int]:

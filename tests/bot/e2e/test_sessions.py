@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import urllib.request
 from typing import Any
 
 import pytest
 
+from bot.menus.session import refresh_panel
 from discord_emulator import Member
 from tests.helpers.components import button, components
 from tests.helpers.e2e import Encore
@@ -17,6 +20,7 @@ pytestmark = pytest.mark.slow
 ART_POP = ("Radiohead", "Björk", "Portishead", "Massive Attack")
 ELECTRO = ("Daft Punk", "Justice", "Air")
 METAL = ("Metallica", "Slayer", "Iron Maiden")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def like(encore: Encore, member: Member, *names: str) -> None:
@@ -38,6 +42,21 @@ def panel_id(encore: Encore, voice_id: int) -> int:
     session = encore.run(encore.app.sessions.open_in_channel(voice_id))
     assert session is not None and session.panel_message_id is not None
     return session.panel_message_id
+
+
+def attachments_of(encore: Encore, message_id: int) -> list[tuple[dict[str, Any], bytes]]:
+    """The message's attachments with the bytes the emulator accepted for each."""
+
+    def get() -> list[tuple[dict[str, Any], bytes]]:
+        stored = encore.emulator.state.messages[message_id]
+        return [(dict(a), stored.files[int(a["id"])]) for a in stored.payload["attachments"]]
+
+    return encore.call(get)
+
+
+async def redraw_twice(encore: Encore, session_id: int) -> None:
+    """Two redraws asked for at once, as two clicks arriving together would."""
+    await asyncio.gather(refresh_panel(encore.bot, session_id), refresh_panel(encore.bot, session_id))
 
 
 def now_playing(message: dict[str, Any]) -> str:
@@ -78,7 +97,9 @@ def test_a_listening_session_from_start_to_recap(encore: Encore) -> None:
     started = encore.command(alice, "session", subcommand="start").final_message()
     assert "Listening session started" in started["content"]
     message_id = panel_id(encore, lounge.id)
+    session_id = encore.run(encore.app.sessions.open_in_channel(lounge.id)).id
     message = panel(encore, message_id)
+    assert not message["attachments"] and "image" not in message["embeds"][0]
     text = text_of(message)
     assert "**Now:** [" in text and "new to all of you" in text and "https://open.spotify.com/search/" in text
     assert "https://music.youtube.com/search?q=" in text and "https://www.last.fm/" in text
@@ -125,6 +146,32 @@ def test_a_listening_session_from_start_to_recap(encore: Encore) -> None:
     text = text_of(recap)
     assert not components(recap) and first in text and second in text and third in text
     assert "Favourites" in text and alice.user.username in text
+
+    # The recap carries a picture of the votes, uploaded with it and served back as a PNG.
+    picture = f"session-{session_id}.png"
+    [(attachment, blob)] = attachments_of(encore, message_id)
+    assert attachment["filename"] == picture and attachment["content_type"] == "image/png"
+    assert blob.startswith(PNG_MAGIC) and attachment["size"] == len(blob) > 5_000
+    width, height = int.from_bytes(blob[16:20], "big"), int.from_bytes(blob[20:24], "big")
+    assert 500 <= width <= 1200 and 250 <= height <= 1400, (width, height)
+    with urllib.request.urlopen(attachment["url"], timeout=20) as served:
+        assert served.read() == blob and served.headers["Content-Type"] == "image/png"
+    assert recap["embeds"][0]["image"]["url"] == f"attachment://{picture}"
+
+    # Redraws, at once, after another and after a restart, upload nothing more and keep pointing at it.
+    encore.run(redraw_twice(encore, session_id))
+    restart_bot(encore)
+    encore.run(refresh_panel(encore.bot, session_id))
+    panel_path = f"/channels/{recap['channel_id']}/messages/{message_id}"
+    edits = [r for r in encore.requests() if r.method == "PATCH" and r.path.endswith(panel_path)]
+    uploads = [r for r in edits if r.files]
+    assert len(uploads) == 1 and len(edits) >= len(uploads) + 2, (len(uploads), len(edits))
+    assert all(
+        r.json["embeds"][0]["image"]["url"] == f"attachment://{picture}" for r in edits[edits.index(uploads[0]) :]
+    )
+    assert attachments_of(encore, message_id) == [(attachment, blob)]
+    again = panel(encore, message_id)
+    assert again["embeds"] == recap["embeds"] and not components(again)
 
     history = encore.command(alice, "session", subcommand="history").final_message()
     assert "Past listening sessions" in text_of(history) and str(message_id) in text_of(history)
