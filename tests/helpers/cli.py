@@ -19,9 +19,19 @@ def run_encore(
     database_url: str | None = None,
     extra: dict[str, str] | None = None,
     timeout: float = 300,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess:
+    """``stdin``: what is typed into the command (piped); without it, stdin is empty."""
     env = encore_env(home, data, database_url) | (extra or {})
-    return subprocess.run([*ENCORE, *args], env=env, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
+    return subprocess.run(
+        [*ENCORE, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        input=stdin if stdin is not None else "",
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
