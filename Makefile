@@ -1,4 +1,5 @@
-# Encore: `make demo` installs everything and runs the bot on a local Discord emulator; `make test` runs the tests.
+# Encore: `make demo` installs what the demo needs and runs the bot on a local Discord emulator;
+# `make test` installs the test tools and the Spark extra too, and runs the tests.
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
@@ -14,15 +15,19 @@ endif
 
 .PHONY: install demo test bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed-demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-demo
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	touch $@
 
 install: $(BIN)/.installed
 
-demo: install
+demo: $(BIN)/.installed-demo
 	$(BIN)/encore demo
 
 test: install
