@@ -17,7 +17,8 @@ _DEFAULT_PRIVACY: Privacy = "public"
 
 
 class Members:
-    """Members' own rows: the member and their privacy; `forget_user` removes everything about them."""
+    """Members' own rows: the member, their privacy and listening choice; `forget_user` removes everything
+    about them."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -51,6 +52,22 @@ class Members:
                 rows = await conn.execute(select(users.c.id, users.c.privacy).where(users.c.id.in_(chunk)))
                 found.update((int(user_id), cast(Privacy, privacy)) for user_id, privacy in rows)
         return {user_id: found.get(user_id, _DEFAULT_PRIVACY) for user_id in wanted}
+
+    async def set_listening_opt_in(self, user_id: int, opted_in: bool) -> None:
+        """Whether a Spotify artist the member plays during a listening session counts as their Into it."""
+        user_id = snowflake(user_id)
+        async with self._db.write() as conn:
+            changed = await self._db.ensure_member(conn, user_id, None)
+            await run(conn, update(users).where(users.c.id == user_id).values(listening_opt_in=bool(opted_in)))
+            # The model reads nothing of the choice: only a new member row is a change for a refit.
+            if changed:
+                await bump_revision(conn)
+
+    async def listening_opt_in(self, user_id: int) -> bool:
+        """The member's listening choice; off for a member the store has not seen."""
+        async with self._db.connect() as conn:
+            value = await conn.scalar(select(users.c.listening_opt_in).where(users.c.id == snowflake(user_id)))
+        return bool(value)
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete every row about the member; returns how many rows went from each table.

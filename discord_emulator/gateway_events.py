@@ -1,7 +1,8 @@
 """The dispatch payloads the gateway builds from the emulated world, per session, and what op 4 and op 8 change.
 
-Discord tailors some events to the session: GUILD_CREATE leaves members out without GUILD_MEMBERS, and
-message content is blanked without MESSAGE_CONTENT. These builders are pure functions of the state.
+Discord tailors some events to the session: GUILD_CREATE leaves members out without GUILD_MEMBERS (and
+presences without GUILD_PRESENCES), and message content is blanked without MESSAGE_CONTENT. These builders
+are pure functions of the state.
 """
 
 from __future__ import annotations
@@ -9,7 +10,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from discord_emulator.gateway_protocol import GUILD_MEMBERS, GUILD_VOICE_STATES, MESSAGE_CONTENT, GatewaySession
+from discord_emulator.gateway_protocol import (
+    GUILD_MEMBERS,
+    GUILD_PRESENCES,
+    GUILD_VOICE_STATES,
+    MESSAGE_CONTENT,
+    GatewaySession,
+)
 from discord_emulator.guild import Guild
 from discord_emulator.models import JSON
 from discord_emulator.state import EmulatorState
@@ -53,7 +60,9 @@ def resumed() -> JSON:
 
 
 def guild_create(state: EmulatorState, guild: Guild, session: GatewaySession) -> JSON:
-    payload = guild.to_payload(voice_states=bool(session.intents & GUILD_VOICE_STATES))
+    payload = guild.to_payload(
+        voice_states=bool(session.intents & GUILD_VOICE_STATES), presences=bool(session.intents & GUILD_PRESENCES)
+    )
     if not session.intents & GUILD_MEMBERS:
         # Without the privileged intent Discord only sends the bot and members in voice channels.
         keep = {str(state.bot_user.id)} | {str(uid) for uid in guild.voice_states}
@@ -131,6 +140,6 @@ def members_chunks(state: EmulatorState, data: Any) -> list[JSON]:
         if data.get("nonce"):
             chunk["nonce"] = data["nonce"]
         if data.get("presences"):
-            chunk["presences"] = []
+            chunk["presences"] = [guild.presences[m.id] for m in members if m.id in guild.presences]
         chunks.append(chunk)
     return chunks

@@ -20,6 +20,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
+    #: Members' current presences (PRESENCE_UPDATE payloads) by user id; members not in it are offline.
+    presences: dict[int, JSON] = field(default_factory=dict)
     preferred_locale: str = "en-US"
 
     @property
@@ -66,8 +68,9 @@ class Guild:
             overwrites=channel.permission_overwrites,
         )
 
-    def to_payload(self, *, voice_states: bool = True) -> JSON:
-        """The full GUILD_CREATE payload; ``member_count == len(members)`` so discord.py sees it chunked."""
+    def to_payload(self, *, voice_states: bool = True, presences: bool = False) -> JSON:
+        """The full GUILD_CREATE payload; ``member_count == len(members)`` so discord.py sees it chunked.
+        `presences`: include members' presences (only for a session with GUILD_PRESENCES)."""
         created = snowflake_time(self.id)
         return {
             "id": str(self.id),
@@ -124,7 +127,7 @@ class Guild:
             "members": [m.to_payload() for m in self.members.values()],
             "channels": [c.to_payload(include_guild_id=False) for c in self.channels.values()],
             "threads": [],
-            "presences": [],
+            "presences": list(self.presences.values()) if presences else [],
             "voice_states": (
                 [v.to_payload(include_guild_id=False) for v in self.voice_states.values()] if voice_states else []
             ),

@@ -1,4 +1,4 @@
-"""/session start, /session end and /session history, and the voice channel events a session follows."""
+"""/session start, /session end and /session history, and the voice channel (and listening) events a session follows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks
+from bot import checks, looks
+from bot.errors import UserError
 from bot.menus import session as menus
 from bot.services.periodic import run_periodically
 from bot.services.sessions import SessionOpen, SessionService, Started
@@ -170,7 +171,9 @@ class Session(commands.Cog):
                 f"{menus.END_TEXT.get(row.end_reason or 'ended', 'ended')} "
                 f"([recap]({panel_url(row.guild_id, row.text_channel_id, row.panel_message_id)}))"
             )
-        embed = discord.Embed(title="Past listening sessions", description=menus.clip("\n".join(lines)))
+        embed = discord.Embed(
+            title="Past listening sessions", description=menus.clip("\n".join(lines)), colour=looks.SESSION
+        )
         more = f"; /session history page:{found.page + 1} for older ones" if found.page < found.pages else ""
         embed.set_footer(text=f"Page {found.page} of {found.pages}{more}")
         await reply(interaction, embed=embed)
@@ -193,6 +196,36 @@ class Session(commands.Cog):
         for state in changed:
             if state is not None:
                 await menus.refresh_panel(self.bot, state.session.id)
+
+    # -- listening activity (ENCORE_PRESENCE) -----------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_presence_update(self, before: discord.Member, after: discord.Member) -> None:
+        """An opted-in member of a session playing one of its artists on Spotify: their Into it.
+
+        Discord sends presences only with the intent ENCORE_PRESENCE asks for; the check here keeps the
+        handler inert should one arrive anyway. Only the artists are read, and nothing of them is kept."""
+        if not self.bot.app.settings.presence or after.bot:
+            return
+        voice = after.voice
+        artists = spotify_artists(after)
+        if voice is None or voice.channel is None or not artists:
+            return
+        try:
+            state = await self.sessions.listened(voice.channel.id, after.id, artists)
+        except UserError as refused:  # e.g. the member's likes are full: no one asked, so no one is told
+            log.info("a listened artist was not counted for a session: %s", refused)
+            return
+        if state is not None:
+            await menus.refresh_panel(self.bot, state.session.id)
+
+
+def spotify_artists(member: discord.Member) -> list[str]:
+    """The artists of the song Discord shows the member playing on Spotify (none if they are not)."""
+    for activity in member.activities:
+        if isinstance(activity, discord.Spotify):
+            return activity.artists
+    return []
 
 
 async def setup(bot) -> None:

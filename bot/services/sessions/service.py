@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import UserError
-from bot.services.library import MemberLibrary
+from bot.services.library import MAX_NAME_LENGTH, MemberLibrary
 from bot.services.sessions.recap import HistoryPage, Recap, build_recap
 from db.models import SESSION_STRATEGIES, utcnow
 from db.sessions import PickRow, SessionAlreadyOpen, SessionMemberRow, SessionRow
@@ -25,10 +25,13 @@ from db.store import Store
 from recommender.catalogue import Artist
 from recommender.engine import EngineError
 from recommender.sessions import SessionVote, next_pick
+from recommender.text import normalize_name
 
 #: A session with no vote for this long ends by itself.
 IDLE_MINUTES = 30
 HISTORY_PAGE = 5
+#: How many artists of one Spotify activity are matched against the picks (a song names a few at most).
+MAX_LISTENED_ARTISTS = 10
 
 
 class SessionError(UserError, ValueError):
@@ -248,6 +251,43 @@ class SessionService:
             because=[a.artist_id for a in found.because],
             now=self.clock(),
         )
+
+    # -- listening activity -----------------------------------------------------------------------
+
+    async def listened(self, voice_channel_id: int, user_id: int, artist_names: Sequence[str]) -> SessionState | None:
+        """The member is playing these artists (the artists of their Spotify activity): each pick of the
+        voice channel's session by one of them counts as their Into it, as the button would, unless they
+        voted on it already. Only for a member of the group who opted in (/privacy listening); nothing of
+        the activity is kept but those votes. The session's new state, or None when nothing was recorded."""
+        wanted = {normalize_name(name[:MAX_NAME_LENGTH]) for name in artist_names[:MAX_LISTENED_ARTISTS]} - {""}
+        if not wanted:
+            return None
+        session = await self.store.sessions.open_in_channel(voice_channel_id)
+        if session is None:
+            return None
+        members = await self.store.sessions.members(session.id)
+        if not any(m.user_id == user_id and m.left_at is None for m in members):
+            return None
+        if not await self.store.members.listening_opt_in(user_id):
+            return None
+        catalogue = self.library.catalogue
+        picks = await self.store.sessions.picks(session.id)
+        voted = {v.pick_id for v in await self.store.sessions.votes(session.id) if v.user_id == user_id}
+        heard = [
+            p
+            for p in picks
+            if p.id not in voted
+            and p.artist_id in catalogue
+            and normalize_name(catalogue.get(p.artist_id).name) in wanted
+        ]
+        if not heard:
+            return None
+        for pick in heard:
+            await self.store.sessions.vote(session.id, pick.id, user_id, into_it=True, now=self.clock())
+            await self.library.like_artist_id(user_id, pick.artist_id, session.guild_id, source="session")
+        if heard[-1].id == picks[-1].id:
+            await self._advance_if_done(session, picks[-1], members)
+        return await self.state(session.id)
 
     # -- the voice channel ------------------------------------------------------------------------
 
