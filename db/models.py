@@ -4,7 +4,9 @@ Every type is dialect-neutral so the same models run on SQLite (aiosqlite) and P
 (asyncpg). Tables:
 
 - ``users``: one row per Discord member, keyed by their snowflake (64-bit, ``BigInteger``);
-  ``privacy`` is ``'public'`` (others in a server may see their likes and taste) or ``'private'``.
+  ``privacy`` is ``'public'`` (others in a server may see their likes and taste) or ``'private'``;
+  ``listening_opt_in``: the member let a Spotify artist they play during a listening session count as
+  their Into it (off unless they chose it; the activity itself is never stored).
 - ``guilds``: Discord servers the bot has seen, keyed by snowflake.
 - ``memberships``: which member was seen in which server; primary key ``(user_id, guild_id)``.
 - ``artists``: the Last.fm catalogue (its own ids, below ``MEMBER_ARTIST_ID_BASE``) and artists
@@ -27,6 +29,8 @@ Every type is dialect-neutral so the same models run on SQLite (aiosqlite) and P
 - ``session_picks``: the artists a session proposed, in order; ``for_members`` and ``because`` (JSON id
   lists) are the reason the panel shows, kept so the panel can be drawn again after a restart.
 - ``session_votes``: a member's Into it / Not for me on a pick; primary key ``(pick_id, user_id)``.
+- ``server_digests``: a server's weekly digest: the channel, the weekday (0 = Monday) and hour (UTC) to
+  post at, when it was set and when it last posted (so each week's digest is posted once).
 - ``model_snapshots``: fitted recommender snapshots and how they scored.
 - ``store_revision``: one row (``id = 1``) whose ``revision`` grows with every change to member
   data, so a refit loop can ask "did anything change since revision N".
@@ -54,6 +58,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,6 +133,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
     privacy: Mapped[str] = mapped_column(String(16), default="public", server_default="public")
+    listening_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Guild(Base):
@@ -317,6 +323,21 @@ class SessionVoteRow(Base):
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
 
 
+class ServerDigest(Base):
+    __tablename__ = "server_digests"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("hour >= 0 AND hour <= 23", name="hour"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    weekday: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=_NOW)
+    last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StoreRevision(Base):
     __tablename__ = "store_revision"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -348,5 +369,6 @@ listening_sessions = _table(ListeningSession)
 session_members = _table(SessionMember)
 session_picks = _table(SessionPick)
 session_votes = _table(SessionVoteRow)
+server_digests = _table(ServerDigest)
 
 metadata = Base.metadata

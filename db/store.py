@@ -2,8 +2,8 @@
 
 ``store.members`` (privacy, forgetting), ``store.artists`` (catalogue and member-added artists),
 ``store.likes`` (likes, not-interested marks, tastes), ``store.guilds`` (server reads and settings),
-``store.lastfm`` (Last.fm links and imports), ``store.snapshots`` (fitted models) and ``store.sessions``
-(listening sessions). They share one
+``store.lastfm`` (Last.fm links and imports), ``store.snapshots`` (fitted models), ``store.sessions``
+(listening sessions) and ``store.digests`` (weekly server digests). They share one
 engine, write path and read cache (`db.database`), so a write through any of them is seen by all.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.artists import AddedArtistLimitReached, Artists, UnknownMemberError
 from db.database import Database, UnknownArtistError
+from db.digests import Digests
 from db.engine import create_engine
 from db.guilds import Guilds
 from db.lastfm_links import LastFmLinks
@@ -52,6 +53,7 @@ class Store:
         self.lastfm = LastFmLinks(self._db)
         self.snapshots = Snapshots(self._db)
         self.sessions = Sessions(self._db)
+        self.digests = Digests(self._db)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

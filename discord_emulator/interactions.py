@@ -29,9 +29,8 @@ from discord_emulator.command_schema import (
 )
 from discord_emulator.gateway import Gateway
 from discord_emulator.guild import Guild
-from discord_emulator.messages import FLAG_EPHEMERAL
 from discord_emulator.models import JSON, Channel, Member, Role, User
-from discord_emulator.records import InteractionRecord, InteractionRegistry, find_component
+from discord_emulator.records import InteractionRecord, InteractionRegistry, check_click, find_component
 from discord_emulator.state import EmulatorState
 
 # Interaction types.
@@ -39,6 +38,9 @@ APPLICATION_COMMAND = 2
 MESSAGE_COMPONENT = 3
 APPLICATION_COMMAND_AUTOCOMPLETE = 4
 MODAL_SUBMIT = 5
+
+# Application command types (``data.type``); chat input is 1.
+USER_COMMAND = 2
 
 
 #: Upload limit reported to the bot for a guild without boosts (10 MiB since 2024).
@@ -94,6 +96,31 @@ class InteractionDriver:
             self._option(o, given[o["name"]], guild, resolved, strict=not crafted) for o in schema if o["name"] in given
         ]
         data = self._command_data(command, nest(path, typed), resolved)
+        return self._dispatch(APPLICATION_COMMAND, guild, channel, member, data=data, in_dm=in_dm)
+
+    async def invoke_user_command(
+        self,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        command_name: str,
+        target: Member | User | int,
+        *,
+        crafted: bool = False,
+        in_dm: bool = False,
+    ) -> InteractionRecord:
+        """``member`` right-clicks ``target`` and picks the USER command ``command_name`` (type 2).
+
+        As Discord sends it: no options, ``target_id`` and the target in ``resolved.users`` (and in
+        ``resolved.members`` when they are in the guild). ``crafted`` and ``in_dm`` as for :meth:`invoke`.
+        """
+        command = self.state.find_command(guild.id, command_name, USER_COMMAND)
+        if not crafted:
+            check_can_use(command, guild, channel, member)
+        resolved: JSON = {}
+        data = self._command_data(command, [], resolved)
+        data["target_id"] = str(self._resolve_user(target, guild, resolved).id)
+        data["resolved"] = resolved
         return self._dispatch(APPLICATION_COMMAND, guild, channel, member, data=data, in_dm=in_dm)
 
     async def autocomplete(
@@ -155,7 +182,7 @@ class InteractionDriver:
         else:
             message = self._find_message(record_or_message, custom_id)
             component = find_component(message.get("components") or [], custom_id)
-            self._check_click(message, component, custom_id, member, values)
+            check_click(message, component, custom_id, member.id, values)
         guild_id = int(message["guild_id"])
         guild = self.state.guilds[guild_id]
         channel = guild.channels[int(message["channel_id"])]
@@ -165,33 +192,6 @@ class InteractionDriver:
         if component["type"] != 2:
             data["values"] = list(values or [])
         return self._dispatch(MESSAGE_COMPONENT, guild, channel, member, data=data, message=copy.deepcopy(message))
-
-    @staticmethod
-    def _check_click(
-        message: JSON, component: JSON | None, custom_id: str, member: Member, values: list[str] | None
-    ) -> None:
-        """What Discord's client lets a user click, and choose in a select menu."""
-        if component is None:
-            raise ValueError(f"no component with custom_id {custom_id!r} on message {message['id']}")
-        if component.get("disabled"):
-            raise ValueError(f"component {custom_id!r} is disabled: a user cannot use it")
-        if component.get("type") == 2 and component.get("style") in (5, 6):
-            raise ValueError(f"button {custom_id!r} is a link/premium button: clicking it sends no interaction")
-        if message["flags"] & FLAG_EPHEMERAL:
-            owner = (message.get("interaction_metadata") or {}).get("user", {}).get("id")
-            if owner is not None and owner != str(member.id):
-                raise ValueError("only the user an ephemeral message was sent to can see (and click) it")
-        if component["type"] != 2:
-            chosen = list(values or [])
-            low, high = component.get("min_values", 1), component.get("max_values", 1)
-            if not low <= len(chosen) <= high:
-                raise ValueError(f"select {custom_id!r} needs between {low} and {high} values, got {len(chosen)}")
-            if component["type"] == 3:
-                allowed = {o["value"] for o in component.get("options") or []}
-                if not set(chosen) <= allowed:
-                    raise ValueError(f"values {sorted(set(chosen) - allowed)} are not options of {custom_id!r}")
-        elif values:
-            raise ValueError("values are only for select menus")
 
     async def submit_modal(
         self, record: InteractionRecord, values: Mapping[str, str], member: Member | None = None
@@ -320,14 +320,7 @@ class InteractionDriver:
             if not isinstance(value, bool):
                 raise ValueError(f"option {name!r} needs a bool, got {value!r}")
         elif kind == USER or (kind == MENTIONABLE and isinstance(value, (Member, User))):
-            user = self._user_for(value)
-            resolved.setdefault("users", {})[str(user.id)] = user.to_payload()
-            member = guild.members.get(user.id)
-            if member is not None:
-                resolved.setdefault("members", {})[str(user.id)] = member.to_payload(
-                    include_user=False, permissions=guild.base_permissions(member)
-                )
-            value = str(user.id)
+            value = str(self._resolve_user(value, guild, resolved).id)
         elif kind in (ROLE, MENTIONABLE):
             role = value if isinstance(value, Role) else guild.roles.get(int(value))
             if role is None:
@@ -380,6 +373,17 @@ class InteractionDriver:
             raise ValueError(f"option {name!r}: {value!r} is not one of its choices")
         out["value"] = value
         return out
+
+    def _resolve_user(self, value: Any, guild: Guild, resolved: JSON) -> User:
+        """Add a user (and, if in the guild, their member without ``user``) to ``resolved``."""
+        user = self._user_for(value)
+        resolved.setdefault("users", {})[str(user.id)] = user.to_payload()
+        member = guild.members.get(user.id)
+        if member is not None:
+            resolved.setdefault("members", {})[str(user.id)] = member.to_payload(
+                include_user=False, permissions=guild.base_permissions(member)
+            )
+        return user
 
     def _user_for(self, value: Any) -> User:
         if isinstance(value, Member):

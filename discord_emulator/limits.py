@@ -172,9 +172,20 @@ def check_modal(data: JSON, errors: FormErrors) -> None:
         errors.add(("data", "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
 
 
+#: Commands an application may register per scope, by type (chat input, user, message).
+COMMANDS_PER_TYPE = {1: 100, 2: 15, 3: 15}
+
+
 def check_commands(bodies: list[Any], errors: FormErrors) -> None:
-    """Command definitions: names, descriptions, option counts and order, duplicates."""
+    """Command definitions: names, descriptions, option counts and order, duplicates, how many of each type."""
     seen: set[tuple[str, int]] = set()
+    per_type = {kind: 0 for kind in COMMANDS_PER_TYPE}
+    for body in bodies:
+        kind = (body.get("type") or 1) if isinstance(body, dict) else 1
+        per_type[kind] = per_type.get(kind, 0) + 1
+    for kind, count in per_type.items():
+        if count > COMMANDS_PER_TYPE.get(kind, 0):
+            errors.add((), "APPLICATION_COMMANDS_TOO_MANY", f"Too many application commands of type {kind}: {count}")
     for i, body in enumerate(bodies):
         if not isinstance(body, dict):
             errors.add((i,), "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
@@ -197,8 +208,22 @@ def check_command(body: JSON, errors: FormErrors, path: tuple[str | int, ...] = 
         if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
             errors.add((*path, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         _length_between(errors, (*path, "description"), body.get("description"), 1, 100)
-    else:
+    elif kind in (2, 3):
+        # USER and MESSAGE commands: any case and spaces allowed, no description, no options.
         _length_between(errors, (*path, "name"), name, 1, 32)
+        if body.get("description"):
+            errors.add(
+                (*path, "description"),
+                "APPLICATION_COMMAND_DESCRIPTION_INVALID",
+                "Must be empty for context menu commands",
+            )
+        if body.get("options"):
+            errors.add(
+                (*path, "options"), "APPLICATION_COMMAND_OPTIONS_INVALID", "Only chat input commands can have options"
+            )
+        return
+    else:
+        errors.add((*path, "type"), "APPLICATION_COMMAND_TYPE_INVALID", f"Invalid application command type {kind}")
     _check_options(body.get("options") or [], errors, (*path, "options"))
 
 

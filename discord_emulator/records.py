@@ -261,3 +261,30 @@ def find_component(components: list[JSON], custom_id: str) -> JSON | None:
         if inner is not None:
             return inner
     return None
+
+
+def check_click(
+    message: JSON, component: JSON | None, custom_id: str, member_id: int, values: list[str] | None
+) -> None:
+    """What Discord's client lets a user click, and choose in a select menu."""
+    if component is None:
+        raise ValueError(f"no component with custom_id {custom_id!r} on message {message['id']}")
+    if component.get("disabled"):
+        raise ValueError(f"component {custom_id!r} is disabled: a user cannot use it")
+    if component.get("type") == 2 and component.get("style") in (5, 6):
+        raise ValueError(f"button {custom_id!r} is a link/premium button: clicking it sends no interaction")
+    if message["flags"] & FLAG_EPHEMERAL:
+        owner = (message.get("interaction_metadata") or {}).get("user", {}).get("id")
+        if owner is not None and owner != str(member_id):
+            raise ValueError("only the user an ephemeral message was sent to can see (and click) it")
+    if component["type"] != 2:
+        chosen = list(values or [])
+        low, high = component.get("min_values", 1), component.get("max_values", 1)
+        if not low <= len(chosen) <= high:
+            raise ValueError(f"select {custom_id!r} needs between {low} and {high} values, got {len(chosen)}")
+        if component["type"] == 3:
+            allowed = {o["value"] for o in component.get("options") or []}
+            if not set(chosen) <= allowed:
+                raise ValueError(f"values {sorted(set(chosen) - allowed)} are not options of {custom_id!r}")
+    elif values:
+        raise ValueError("values are only for select menus")

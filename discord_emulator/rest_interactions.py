@@ -129,7 +129,7 @@ class InteractionEndpoints:
                 channel,
                 self.state.bot_user,
                 body_for_message,
-                message_type=20 if record.type == 2 else 0,
+                message_type=_reply_type(record),
                 webhook_id=self.state.application.id,
                 interaction_metadata=self._interaction_metadata(record),
                 attachments=attachments,
@@ -190,6 +190,8 @@ class InteractionEndpoints:
         if record.type == 2:
             metadata["name"] = payload["data"]["name"]
             metadata["command_type"] = payload["data"].get("type", 1)
+            if metadata["command_type"] == 2:
+                metadata["target_user"] = payload["data"]["resolved"]["users"][payload["data"]["target_id"]]
         if record.type == 3 and payload.get("message"):
             metadata["interacted_message_id"] = payload["message"]["id"]
         return metadata
@@ -286,3 +288,10 @@ class InteractionEndpoints:
         record.actions.append(WebhookAction("delete", stored.id, None, time.perf_counter(), original=is_original))
         record._notify()
         return no_content()
+
+
+def _reply_type(record: InteractionRecord) -> int:
+    """A reply's message type: CHAT_INPUT_COMMAND (20), CONTEXT_MENU_COMMAND (23), else DEFAULT (0)."""
+    if record.type != 2:
+        return 0
+    return 20 if record.payload["data"].get("type", 1) == 1 else 23

@@ -191,6 +191,9 @@ class DiscordEmulator:
     add_voice_channel = Delegate("state")
     join_voice = Delegate("state")
     leave_voice = Delegate("state")
+    #: ``listen(guild, member, "Artist", "Track")``: a Spotify listening presence; ``set_presence`` any other.
+    listen = Delegate("state")
+    set_presence = Delegate("state")
     #: ``commands(guild)``: a guild's own commands plus global ones; ``commands()``: only global ones.
     commands = Delegate("state", "commands_for")
 
@@ -209,6 +212,7 @@ class DiscordEmulator:
     wait_for_gateway = Delegate("gateway", "wait_for_event")
 
     invoke = Delegate("driver")
+    invoke_user_command = Delegate("driver")
     autocomplete = Delegate("driver")
     click = Delegate("driver")
     submit_modal = Delegate("driver")

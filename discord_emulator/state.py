@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from discord_emulator import permissions as perms
+from discord_emulator import presences
 from discord_emulator.guild import Guild
 from discord_emulator.messages import MessageStore
 from discord_emulator.models import GUILD_TEXT, GUILD_VOICE, JSON, Application, Channel, Member, Role, User, VoiceState
@@ -146,8 +147,11 @@ class EmulatorState:
         self._emit("CHANNEL_CREATE", channel.to_payload(), guild.id)
         return channel
 
-    def add_text_channel(self, guild: Guild, name: str = "general", *, topic: str | None = None) -> Channel:
-        return self._add_channel(guild, name, GUILD_TEXT, topic=topic)
+    def add_text_channel(
+        self, guild: Guild, name: str = "general", *, topic: str | None = None, overwrites: list[JSON] | None = None
+    ) -> Channel:
+        """A text channel; ``overwrites``: its permission overwrites (``{"id", "type", "allow", "deny"}``)."""
+        return self._add_channel(guild, name, GUILD_TEXT, topic=topic, permission_overwrites=list(overwrites or []))
 
     def add_voice_channel(self, guild: Guild, name: str = "Lounge", *, user_limit: int = 0) -> Channel:
         return self._add_channel(guild, name, GUILD_VOICE, user_limit=user_limit)
@@ -164,6 +168,24 @@ class EmulatorState:
             state.channel_id = channel.id
         self._emit("VOICE_STATE_UPDATE", state.to_payload(member), guild.id)
         return state
+
+    def set_presence(
+        self, guild: Guild, member: Member, *, status: str = "online", activities: Sequence[JSON] = ()
+    ) -> JSON:
+        """The member's presence changes (PRESENCE_UPDATE, to sessions with GUILD_PRESENCES only)."""
+        payload = presences.presence_update(guild.id, member.id, status, activities)
+        if status == "offline":
+            guild.presences.pop(member.id, None)
+        else:
+            guild.presences[member.id] = payload
+        self._emit("PRESENCE_UPDATE", payload, guild.id)
+        return payload
+
+    def listen(self, guild: Guild, member: Member, artists: str | Sequence[str], track: str, **spotify: Any) -> JSON:
+        """The member starts playing `track` by `artists` on Spotify, as Discord's client reports it."""
+        names = [artists] if isinstance(artists, str) else list(artists)
+        activity = presences.spotify_activity(member.id, names, track, **spotify)
+        return self.set_presence(guild, member, activities=[activity])
 
     def leave_voice(self, guild: Guild, member: Member) -> None:
         state = guild.voice_states.pop(member.id, None)

@@ -1,4 +1,5 @@
-"""/blend, /taste, /neighbours, /trending and /genres: music discovery with the other members."""
+"""/blend, /taste, /neighbours, /trending and /genres: music discovery with the other members; and the same
+taste match and blend from a member's context menu (right-click → Apps → "Taste match", "Blend with me")."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks
+from bot import checks, looks
 from bot.errors import UserError
 from bot.render.taste_card import render_taste_card
 from bot.services.social import MAX_TREND_DAYS, MembersUnavailable, SocialService
@@ -64,10 +65,58 @@ def naming_members(names: dict[int, str], asker: int) -> Iterator[None]:
         raise UserError(unavailable_text(error, names, asker)) from error
 
 
+#: The context-menu names members see (right-click a member → Apps).
+TASTE_MATCH, BLEND_WITH_ME = "Taste match", "Blend with me"
+
+
+def user_menu(name: str, callback) -> app_commands.ContextMenu:
+    """A guild-only user context menu with the cooldown of the commands it stands for."""
+    menu = app_commands.ContextMenu(name=name, callback=callback)
+    app_commands.guild_only(menu)
+    return checks.expensive()(menu)
+
+
+def menu_target(interaction: discord.Interaction, member: discord.Member | discord.User) -> discord.Member:
+    """The member right-clicked, if a context menu may use them: in this server, not a bot, not oneself.
+
+    Discord only offers guild-only menus in servers, but a crafted request need not say so."""
+    if interaction.guild is None:
+        raise UserError("that works in a server, not in direct messages.")
+    if not isinstance(member, discord.Member):
+        raise UserError("that member is not in this server any more.")
+    if member.bot:
+        raise UserError("bots have no taste to compare; right-click a member instead.")
+    if member.id == interaction.user.id:
+        raise UserError("right-click another member: that one is you.")
+    return member
+
+
 class Social(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self.social: SocialService = bot.app.social
+        # Context menus cannot be cog methods in discord.py: each is added to the tree, and removed on unload.
+        self.menus = [
+            user_menu(TASTE_MATCH, self.taste_match_menu),
+            user_menu(BLEND_WITH_ME, self.blend_with_me_menu),
+        ]
+        for menu in self.menus:
+            bot.tree.add_command(menu)
+
+    async def cog_unload(self) -> None:
+        for menu in self.menus:
+            self.bot.tree.remove_command(menu.name, type=menu.type)
+
+    # -- the member context menus ---------------------------------------------------------------
+
+    async def taste_match_menu(self, interaction: discord.Interaction, member: discord.Member | discord.User) -> None:
+        """/taste with the member right-clicked."""
+        await self._taste(interaction, menu_target(interaction, member))
+
+    async def blend_with_me_menu(self, interaction: discord.Interaction, member: discord.Member | discord.User) -> None:
+        """/blend of the invoker and the member right-clicked, as /blend member1:… does."""
+        target = menu_target(interaction, member)
+        await self._blend(interaction, [interaction.user, target], 10, "average", from_voice=False)
 
     # -- /blend -----------------------------------------------------------------------------------
 
@@ -117,6 +166,11 @@ class Social(commands.Cog):
                 return
             group = [interaction.user] + self._voice_members(voice.channel, interaction.user.id)
             from_voice = True
+        await self._blend(interaction, group, count, strategy, from_voice=from_voice)
+
+    async def _blend(
+        self, interaction: discord.Interaction, group: list, count: int, strategy: str, *, from_voice: bool
+    ) -> None:
         names = {m.id: m.display_name for m in group}
         with naming_members(names, interaction.user.id):
             blend = await self.social.blend(
@@ -139,6 +193,7 @@ class Social(commands.Cog):
         embed = discord.Embed(
             title=clip(f"A blend for {who(blend.members, names)}", 256),
             description=clip("\n".join(lines) or "Nothing new to all of you; like a few more artists."),
+            colour=looks.SOCIAL,
         )
         embed.set_footer(text=f"Only artists new to all of you, {STRATEGY_TEXT[blend.strategy]}")
         content = None
@@ -162,6 +217,9 @@ class Social(commands.Cog):
     @app_commands.guild_only()
     @checks.expensive()
     async def taste(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        await self._taste(interaction, member)
+
+    async def _taste(self, interaction: discord.Interaction, member: discord.Member) -> None:
         me = interaction.user
         names = {me.id: me.display_name, member.id: member.display_name}
         with naming_members(names, me.id):
@@ -180,7 +238,9 @@ class Social(commands.Cog):
         else:
             lines.append("You do not share a liked artist yet.")
         embed = discord.Embed(
-            title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256), description=clip("\n".join(lines))
+            title=clip(f"Your taste and {safe(member.display_name, 60)}'s", 256),
+            description=clip("\n".join(lines)),
+            colour=looks.SOCIAL,
         )
         # Private askers see their comparison alone: it shows their likes.
         ephemeral = await self.bot.app.library.privacy_of(me.id) == "private"
@@ -235,7 +295,9 @@ class Social(commands.Cog):
                 ephemeral=True,
             )
             return
-        embed = discord.Embed(title="Nearest tastes in this server", description=clip("\n".join(lines)))
+        embed = discord.Embed(
+            title="Nearest tastes in this server", description=clip("\n".join(lines)), colour=looks.SOCIAL
+        )
         embed.set_footer(text="Only members whose privacy is public are listed")
         await reply(interaction, embed=embed, ephemeral=True)
 
@@ -260,7 +322,9 @@ class Social(commands.Cog):
             for artist, now, before in trends.rising[:5]:
                 change = "new" if before == 0 else f"was {before}"
                 lines.append(f"▲ {link(artist)} — {now} ({change})")
-        embed = discord.Embed(title=f"Trending in this server, last {span}", description=clip("\n".join(lines)))
+        embed = discord.Embed(
+            title=f"Trending in this server, last {span}", description=clip("\n".join(lines)), colour=looks.TRENDS
+        )
         embed.set_footer(text="Counts members, not likes; members with privacy private are not counted")
         await reply(interaction, embed=embed)
 
@@ -286,7 +350,7 @@ class Social(commands.Cog):
             for i, (tag, share) in enumerate(top, 1)
         ]
         whose = "Your" if target.id == interaction.user.id else f"{safe(target.display_name, 60)}'s"
-        embed = discord.Embed(title=f"{whose} top genres", description=clip("\n".join(lines)))
+        embed = discord.Embed(title=f"{whose} top genres", description=clip("\n".join(lines)), colour=looks.SOCIAL)
         embed.set_footer(text="From the Last.fm tags of the artists liked; /recommend genre: narrows to one")
         await reply(interaction, embed=embed, ephemeral=target.id == interaction.user.id)
 

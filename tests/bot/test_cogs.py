@@ -58,10 +58,17 @@ def test_command_names_are_unique_at_every_level() -> None:
 
 
 def test_every_command_and_option_has_a_description() -> None:
-    for command in walk(loaded_tree().get_commands()):
+    # Context menus have a name only: Discord shows no description for them.
+    for command in walk(loaded_tree().get_commands(type=discord.AppCommandType.chat_input)):
         assert command.description and command.description != "…", command.qualified_name
         if isinstance(command, app_commands.Command):
             for parameter in command.parameters:
                 assert parameter.description and parameter.description != "…", (
                     f"/{command.qualified_name} {parameter.name}"
                 )
+
+
+def test_the_member_context_menus_are_guild_only() -> None:
+    menus = loaded_tree().get_commands(type=discord.AppCommandType.user)
+    assert {m.name for m in menus} == {"Taste match", "Blend with me"}
+    assert all(m.guild_only for m in menus)

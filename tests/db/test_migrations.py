@@ -37,6 +37,7 @@ EXPECTED_TABLES = {
     "session_members",
     "session_picks",
     "session_votes",
+    "server_digests",
 }
 
 
@@ -61,7 +62,9 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "versions" / "0003_server_artists.py").is_file()
     assert (folder / "versions" / "0004_artist_additions.py").is_file()
     assert (folder / "versions" / "0005_listening_sessions.py").is_file()
-    assert head() == "0005"
+    assert (folder / "versions" / "0006_listening_opt_in.py").is_file()
+    assert (folder / "versions" / "0007_server_digests.py").is_file()
+    assert head() == "0007"
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str) -> None:

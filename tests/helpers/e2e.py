@@ -21,7 +21,16 @@ from typing import Any, TypeVar
 from bot.app import App, build_app
 from bot.client import EncoreBot
 from bot.settings import Settings
-from discord_emulator import Channel, ClientRedirect, DiscordEmulator, Guild, InteractionRecord, Member, RecordedRequest
+from discord_emulator import (
+    Channel,
+    ClientRedirect,
+    DiscordEmulator,
+    Guild,
+    InteractionRecord,
+    Member,
+    RecordedRequest,
+    User,
+)
 
 T = TypeVar("T")
 
@@ -209,6 +218,27 @@ class Encore:
         async def go() -> InteractionRecord:
             record = await self.emulator.invoke(
                 self.guild, self.channel, member, name, options or {}, subcommand, crafted=crafted, in_dm=in_dm
+            )
+            await record.wait_until(answered, timeout)
+            return record
+
+        return self._checked(self.run(go(), timeout + 5))
+
+    def user_command(
+        self,
+        member: Member,
+        name: str,
+        target: Member | User,
+        *,
+        timeout: float = 15.0,
+        crafted: bool = False,
+        in_dm: bool = False,
+    ) -> InteractionRecord:
+        """Right-click `target`, pick the user command `name` (Apps → name) and wait for its answer."""
+
+        async def go() -> InteractionRecord:
+            record = await self.emulator.invoke_user_command(
+                self.guild, self.channel, member, name, target, crafted=crafted, in_dm=in_dm
             )
             await record.wait_until(answered, timeout)
             return record

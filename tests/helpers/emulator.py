@@ -97,6 +97,12 @@ class ProbeCog(commands.Cog):
         voice = member.voice.channel.name if member.voice and member.voice.channel else "no voice"
         await interaction.response.send_message(f"{member.name} ({len(member.roles)} roles, {voice})")
 
+    async def describe_member(self, interaction: discord.Interaction, member: discord.Member | discord.User) -> None:
+        """The "Describe" user command (right-click a member), added to the tree by EncoreTestBot."""
+        self.seen_members.append(member)
+        roles = len(member.roles) if isinstance(member, discord.Member) else "no"
+        await interaction.response.send_message(f"{member.name} ({roles} roles)", ephemeral=True)
+
     @app_commands.command(description="A secret")
     async def secret(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("psst", ephemeral=True)
@@ -191,6 +197,7 @@ class EncoreTestBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(self.cog)
+        self.tree.add_command(app_commands.ContextMenu(name="Describe", callback=self.cog.describe_member))
         guild = discord.Object(id=self.guild_id)
         self.tree.copy_global_to(guild=guild)
         self.synced = await self.tree.sync(guild=guild)
