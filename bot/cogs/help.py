@@ -6,17 +6,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import looks
 from bot.utils import DESCRIPTION_LIMIT, reply
 
 #: Which group a top-level command belongs to; a command missing here still shows, under "More".
 GROUPS: dict[str, tuple[str, ...]] = {
+    "Start here": ("start",),
     "Your taste": ("like", "unlike", "likes", "genres"),
     "Discover": ("recommend", "similar", "why", "whoknows", "trending"),
     "Together": ("blend", "taste", "neighbours", "session"),
     "Your data": ("lastfm", "privacy", "forget-me"),
     "Server admin": ("encore",),
 }
-START_HERE = "**Start here:** `/like` a few artists you love, or `/lastfm link` to import them, then `/recommend`."
+START_HERE = (
+    "**Start here:** `/start` picks a few music types and artists with you, or `/like` artists you love "
+    "(several at once: `Radiohead, Björk`), or `/lastfm link` to import them; then `/recommend`."
+)
 
 
 def help_text(tree: app_commands.CommandTree) -> str:
@@ -42,7 +47,7 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="Every Encore command in one line each")
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = discord.Embed(title="Encore's commands", description=help_text(self.bot.tree))
+        embed = discord.Embed(title="Encore's commands", description=help_text(self.bot.tree), colour=looks.INFO)
         await reply(interaction, embed=embed, ephemeral=True)
 
 

@@ -9,9 +9,46 @@ from discord.ext import commands
 from bot.components import TextStash
 from bot.errors import NoMatch
 from bot.menus import likes as menus
-from bot.utils import artist_autocomplete, choice_name, liked_text, link, reply, reply_error, safe
+from bot.services.like_lists import ListLikes, like_names
+from bot.utils import (
+    CONTENT_LIMIT,
+    artist_autocomplete,
+    choice_name,
+    join_names,
+    liked_text,
+    link,
+    reply,
+    reply_error,
+    safe,
+)
+from recommender.catalogue import Artist
 
 AUTOCOMPLETE_CHOICES = 25
+#: Names of a list shown in a reply before "and N more".
+NAMES_LISTED = 15
+
+
+def _names(artists: list[Artist]) -> str:
+    shown = [safe(a.name, 60) for a in artists[:NAMES_LISTED]]
+    if len(artists) > NAMES_LISTED:
+        shown.append(f"{len(artists) - NAMES_LISTED} more")
+    return join_names(shown)
+
+
+def list_liked_text(found: ListLikes) -> str:
+    """The answer to a /like of several names: what was liked, and each name that matched no artist."""
+    lines = []
+    if found.liked:
+        lines.append(f"Noted: you like {_names(found.liked)}.")
+    if found.already:
+        lines.append(f"You already like {_names(found.already)}.")
+    if found.over_limit:
+        lines.append(f"⚠️ {found.over_limit} left out: you like as many artists as Encore keeps; /unlike some first.")
+    for unknown in found.unknown:
+        said = unknown.reply_text(safe)
+        lines.append(f"⚠️ {said[:1].upper()}{said[1:]}")
+    text = "\n".join(lines)
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
 
 
 class Likes(commands.Cog):
@@ -27,18 +64,27 @@ class Likes(commands.Cog):
         names = [a.name for a in liked if needle in a.name.casefold()][:AUTOCOMPLETE_CHOICES]
         return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names]
 
-    @app_commands.command(name="like", description="Tell Encore you like an artist")
-    @app_commands.describe(artist="The artist's name")
+    @app_commands.command(name="like", description="Tell Encore you like an artist (or several, with commas)")
+    @app_commands.describe(artist="The artist's name, or several separated by commas")
     @app_commands.autocomplete(artist=artist_autocomplete)
     async def like(self, interaction: discord.Interaction, artist: str) -> None:
+        if "," in artist:
+            found = await like_names(self.library, interaction.user.id, artist, interaction.guild_id)
+            matched = [*found.liked, *found.already]
+            if len(matched) + len(found.unknown) > 1:
+                await reply(interaction, list_liked_text(found), ephemeral=True)
+                return
+            if matched:
+                # One name with a comma in it ("Crosby, Stills, Nash & Young"): answered as any one name.
+                await reply(interaction, liked_text(bool(found.liked), link(matched[0])), ephemeral=True)
+                return
         try:
             result = await self.library.like(interaction.user.id, artist, interaction.guild_id)
         except NoMatch as error:
             suggestions = list(error.suggestions)
             view = menus.DidYouMean(interaction.user.id, error.query, suggestions, TextStash.of(self.bot))
-            await view.show(
-                interaction, f"No artist called “{safe(error.query)}”. Did you mean one of these?", ephemeral=True
-            )
+            text = menus.no_match_text(error.query, self.library.new_artists.enabled)
+            await view.show(interaction, text, ephemeral=True)
             return
         await reply(interaction, liked_text(result.new, link(result.artist)), ephemeral=True)
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bot.errors import NoMatch, UserError
 from bot.services.models.forgetting import forget_member
+from bot.services.new_artists import FoundOnLastFm, NewArtists
 from bot.services.server_artists import ServerArtists, check_new_artist_name
 from db.models import PRIVACY_VALUES
 from db.rows import LikeSource, Privacy, Taste
@@ -26,6 +27,7 @@ from recommender.text import clean_user_text, normalize_name
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "MAX_NAMES_AT_ONCE",
     "LibraryError",
     "LikeResult",
     "MemberLibrary",
@@ -46,6 +48,8 @@ DEFAULT_MAX_LIKES = 2_000
 DEFAULT_MAX_ADDED_ARTISTS_PER_DAY = 20
 #: How far down an artist's tags a genre counts (the catalogue keeps ten per artist).
 GENRE_TAG_DEPTH = 10
+#: Names one /like may list ("Radiohead, Björk, Portishead"), and artists one menu choice may like.
+MAX_NAMES_AT_ONCE = 25
 #: Suggestions given for each name a likes list does not match (as `encore recommend --likes` prints them).
 LIST_SUGGESTIONS = 3
 
@@ -72,6 +76,9 @@ class ServedModels(Protocol):
 
     async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None: ...
 
+    async def place_artist(self, artist_id: int, neighbours: Sequence[Any], tags: Sequence[str] = ()) -> Any:
+        """Serve a member artist at once from similar artists (recommender/placement.py)."""
+
     async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> Any:
         """Drop a user's row and these deleted artists from the served model and the snapshots on disk."""
 
@@ -80,6 +87,12 @@ class ServedModels(Protocol):
 class LikeResult:
     artist: Artist
     new: bool
+    #: For an added artist: "found" on Last.fm, "unknown" to Last.fm too, "off" (no API key), or "" (not asked).
+    lastfm: str = ""
+    #: The known artists an added artist was placed beside, best match first (see `counts_now`).
+    placed_beside: tuple[Artist, ...] = ()
+    #: Whether the served model has the artist, so that it counts in recommendations before any refit.
+    counts_now: bool = True
 
 
 @dataclass(frozen=True)
@@ -147,12 +160,15 @@ class MemberLibrary:
         *,
         max_likes: int = DEFAULT_MAX_LIKES,
         max_added_artists_per_day: int = DEFAULT_MAX_ADDED_ARTISTS_PER_DAY,
+        new_artists: NewArtists | None = None,
     ) -> None:
         self.store = store
         self.models = models
         self.max_likes = max_likes
         self.max_added_artists_per_day = max_added_artists_per_day
         self.artists = ServerArtists(store, models)
+        #: Last.fm lookups for artists the catalogue lacks (off without an API key).
+        self.new_artists = new_artists or NewArtists(None)
 
     async def _store_like(
         self, user_id: int, artist_id: int, guild_id: int | None, source: LikeSource = "discord"
@@ -208,18 +224,63 @@ class MemberLibrary:
         new = await self._store_like(user_id, artist.artist_id, guild_id, source)
         return LikeResult(artist, new)
 
+    async def like_several(
+        self, user_id: int, artist_ids: Sequence[int], guild_id: int | None = None
+    ) -> tuple[list[Artist], list[Artist], int]:
+        """Like these catalogue artists in order: (new likes, already liked, how many were left out
+        because the member reached `max_likes`). At most MAX_NAMES_AT_ONCE at a time."""
+        unique = list(dict.fromkeys(artist_ids))
+        if len(unique) > MAX_NAMES_AT_ONCE:
+            raise LibraryError(f"Encore likes at most {MAX_NAMES_AT_ONCE} artists at once")
+        liked: list[Artist] = []
+        already: list[Artist] = []
+        refused: LibraryError | None = None
+        over = 0
+        for artist_id in unique:
+            try:
+                new = await self._store_like(user_id, artist_id, guild_id)
+            except LibraryError as limit:  # the likes limit: a repeated like still goes through
+                refused, over = limit, over + 1
+                continue
+            (liked if new else already).append(self.catalogue.get(artist_id))
+        if refused is not None and not liked and not already:
+            raise refused
+        return liked, already, over
+
     async def add_artist_and_like(self, user_id: int, name: str, guild_id: int | None = None) -> LikeResult:
         """For a name the catalogue lacks, after the member confirmed it is a real artist; a name new to
-        Encore counts towards the member's daily limit (`max_added_artists_per_day`)."""
+        Encore counts towards the member's daily limit (`max_added_artists_per_day`). With a Last.fm API
+        key the artist is looked up there first (bot/services/new_artists.py): added under Last.fm's
+        spelling with its tags, and placed in the model beside its similar artists, it counts at once."""
         query = clean_user_text(name)
         if not query or len(query) > MAX_NAME_LENGTH:
             raise LibraryError(f"artist names are 1 to {MAX_NAME_LENGTH} characters")
-        if not self.artists.is_lastfm_name(query):
-            check_new_artist_name(query)
+        if self.artists.is_lastfm_name(query):
+            return await self._add_and_like(user_id, query, None, guild_id, "")
+        check_new_artist_name(query)
+        if not self.new_artists.enabled:
+            return await self._add_and_like(user_id, query, None, guild_id, "off")
+        base = self.catalogue.base if isinstance(self.catalogue, CatalogueView) else self.catalogue
+        found = await self.new_artists.find(user_id, query, base)
+        if found is None:
+            return await self._add_and_like(user_id, query, None, guild_id, "unknown")
+        if self.artists.is_lastfm_name(found.name):
+            # Last.fm's autocorrection named an artist the catalogue has ("Radiohed" -> "Radiohead").
+            return await self._add_and_like(user_id, found.name, None, guild_id, "")
+        check_new_artist_name(found.name)
+        return await self._add_and_like(user_id, found.name, found, guild_id, "found")
+
+    async def _add_and_like(
+        self, user_id: int, query: str, found: FoundOnLastFm | None, guild_id: int | None, lastfm: str
+    ) -> LikeResult:
         await self.artists.sync()
         try:
             artist_id = await self.store.artists.add_member_artist(
-                query, normalize_name(query), added_by=user_id, daily_limit=self.max_added_artists_per_day
+                query,
+                normalize_name(query),
+                found.url if found is not None else None,
+                added_by=user_id,
+                daily_limit=self.max_added_artists_per_day,
             )
         except AddedArtistLimitReached as reached:
             raise LibraryError(
@@ -232,8 +293,13 @@ class MemberLibrary:
             assert row is not None
             # O(1): the new artist joins the served ones beside the Last.fm catalogue, which stays as it is.
             await self.models.include_artists([(row.id, row.name, row.url)])
+        placed: tuple[Artist, ...] = ()
+        if found is not None:
+            beside = await self.models.place_artist(artist_id, found.neighbours, found.tags)
+            placed = tuple(self.catalogue.get(n.artist_id) for n in beside)
         new = await self._store_like(user_id, artist_id, guild_id)
-        return LikeResult(self.catalogue.get(artist_id), new)
+        counts_now = self.models.engine.interactions.artist_column(artist_id) is not None
+        return LikeResult(self.catalogue.get(artist_id), new, lastfm, placed, counts_now)
 
     async def unlike(self, user_id: int, name: str) -> LikeResult:
         artist = await self._resolve_for(user_id, name, None)
@@ -343,6 +409,13 @@ class MemberLibrary:
         if privacy not in PRIVACY_VALUES:
             raise LibraryError(f"privacy is {' or '.join(PRIVACY_VALUES)}")
         await self.store.members.set_privacy(user_id, privacy)
+
+    async def listening_opt_in(self, user_id: int) -> bool:
+        """Whether the member lets a Spotify artist they play during a listening session count as Into it."""
+        return await self.store.members.listening_opt_in(user_id)
+
+    async def set_listening_opt_in(self, user_id: int, opted_in: bool) -> None:
+        await self.store.members.set_listening_opt_in(user_id, opted_in)
 
     @property
     def serving_version(self) -> str | None:

@@ -28,6 +28,7 @@ EXPECTED_COMMANDS = {
     "session",
     "whoknows",
     "help",
+    "start",
 }
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6
