@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.lastfm.artists import ArtistLookup
 from bot.lastfm.client import DEFAULT_BASE_URL, LastFmClient
+from bot.services.digest import DigestService
 from bot.services.lastfm_import import LastFmImporter
 from bot.services.library import MemberLibrary
 from bot.services.models import ModelService
+from bot.services.new_artists import NewArtists
+from bot.services.onboarding import OnboardingService
 from bot.services.sessions import SessionService
 from bot.services.social import SocialService
 from bot.services.startup import open_store
@@ -36,10 +40,15 @@ class App:
     sessions: SessionService
     #: None when no LASTFM_API_KEY is set.
     lastfm: LastFmImporter | None
+    #: /start's steps for a new member.
+    onboarding: OnboardingService
+    #: Weekly server digests (/encore digest).
+    digests: DigestService
 
     async def close(self) -> None:
         if self.lastfm is not None:
             await self.lastfm.client.close()
+        await self.library.new_artists.close()
         await self.store.close()
 
 
@@ -80,6 +89,7 @@ async def build_app(
         await store.close()
         raise
     lastfm = None
+    new_artists = NewArtists(None)
     if settings.lastfm_api_key:
         # The client wants the base with its trailing slash; settings strip it.
         base = f"{settings.lastfm_api_base}/" if settings.lastfm_api_base else DEFAULT_BASE_URL
@@ -89,20 +99,26 @@ async def build_app(
             LastFmClient(settings.lastfm_api_key, base_url=base),
             max_added_artists_per_day=settings.max_added_artists_per_day,
         )
+        # Artists newer than the 2011 catalogue are looked up on Last.fm as members add them.
+        new_artists = NewArtists(ArtistLookup(settings.lastfm_api_key, base_url=base))
     library = MemberLibrary(
         store,
         models,
         max_likes=settings.max_likes_per_member,
         max_added_artists_per_day=settings.max_added_artists_per_day,
+        new_artists=new_artists,
     )
+    # One mirror of who sees which added artist, shared with the library.
+    social = SocialService(store, models, artists=library.artists)
     return App(
         settings=settings,
         data=data,
         store=store,
         models=models,
         library=library,
-        # One mirror of who sees which added artist, shared with the library.
-        social=SocialService(store, models, artists=library.artists),
+        social=social,
         sessions=SessionService(store, library),
         lastfm=lastfm,
+        onboarding=OnboardingService(library),
+        digests=DigestService(store, social),
     )

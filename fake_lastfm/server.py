@@ -1,4 +1,5 @@
-"""`FakeLastFm`: a local stand-in for Last.fm's ``user.getTopArtists``, for tests, the emulator and demos.
+"""`FakeLastFm`: a local stand-in for Last.fm's ``user.getTopArtists`` and artist methods (artists.py), for
+tests, the emulator and demos.
 
 It serves the documented JSON (numbers as strings, ``@attr`` paging fields, a rank on each artist) on
 127.0.0.1, and answers failures the way Last.fm does, including its HTTP statuses: 404 for an unknown
@@ -22,11 +23,14 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from fake_lastfm.artists import ARTIST_NOT_FOUND, POST_2011_ARTISTS, FakeArtist, artist_answer, find_artist
+
 API_PATH: Final = "/2.0/"
 DEFAULT_API_KEY: Final = "fake-lastfm-api-key"
 #: How long a TIMEOUT failure holds its answer back; any client timeout in tests is far shorter.
 DEFAULT_STALL_SECONDS: Final = 30.0
 _IMAGE_SIZES: Final = ("small", "medium", "large", "extralarge", "mega")
+_ARTIST_METHODS: Final = frozenset({"artist.getinfo", "artist.getsimilar", "artist.gettoptags"})
 
 
 class Failure(StrEnum):
@@ -87,6 +91,7 @@ class FakeLastFm:
 
     Usernames match case-insensitively, as on Last.fm. A request whose ``api_key`` differs from
     `api_key` gets error 10. `requests` records every request; `fail` and `recover` switch failures.
+    `artists` answer the artist methods (fake_lastfm/artists.py); by default `POST_2011_ARTISTS`.
     """
 
     def __init__(
@@ -94,10 +99,14 @@ class FakeLastFm:
         users: Mapping[str, Sequence[tuple[str, int]]] | None = None,
         api_key: str = DEFAULT_API_KEY,
         stall_seconds: float = DEFAULT_STALL_SECONDS,
+        artists: Sequence[FakeArtist] = POST_2011_ARTISTS,
     ) -> None:
         self.users: dict[str, list[tuple[str, int]]] = {}
-        for username, artists in (users or {}).items():
-            self.set_user(username, artists)
+        for username, chart in (users or {}).items():
+            self.set_user(username, chart)
+        self.artists: dict[str, FakeArtist] = {}
+        for artist in artists:
+            self.set_artist(artist)
         self.api_key = api_key
         self.stall_seconds = stall_seconds
         self.requests: list[FakeRequest] = []
@@ -113,6 +122,10 @@ class FakeLastFm:
     def set_user(self, username: str, artists: Sequence[tuple[str, int]]) -> None:
         """Add or replace a user's chart."""
         self.users[username] = [(str(name), int(plays)) for name, plays in artists]
+
+    def set_artist(self, artist: FakeArtist) -> None:
+        """Add or replace an artist the artist methods know."""
+        self.artists[artist.name] = artist
 
     def fail(self, failure: Failure, username: str | None = None, from_page: int = 1) -> None:
         """Answer `username`'s requests (everyone's when None) from page `from_page` on with `failure`."""
@@ -215,10 +228,13 @@ class FakeLastFm:
         if failure is Failure.MISSING_TOPARTISTS:
             return web.json_response({"lfm": {"status": "ok"}})
 
-        if query.get("method", "").lower() != "user.gettopartists":
+        method = query.get("method", "").lower()
+        if method != "user.gettopartists" and method not in _ARTIST_METHODS:
             return _error(400, 3, "Invalid Method - No method with that name in this package")
         if query.get("format") != "json":
             return _error(400, 5, "Invalid format - This service doesn't exist in that format")
+        if method in _ARTIST_METHODS:
+            return self._artist_answer(method, query, failure)
         found = self._find_user(query.get("user", ""))
         if found is None:
             return _error(*_ERRORS[Failure.UNKNOWN_USER])
@@ -227,6 +243,18 @@ class FakeLastFm:
         if failure is Failure.WRONG_TYPES:
             for artist in body["topartists"]["artist"]:
                 artist["playcount"] = "lots"
+        return web.json_response(body)
+
+    def _artist_answer(self, method: str, query: dict[str, str], failure: Failure | None) -> web.Response:
+        if not query.get("artist", "").strip() and not query.get("mbid"):
+            return _error(400, 6, "Invalid parameters - Your request is missing a required parameter")
+        artist = find_artist(self.artists, query.get("artist", ""), query.get("autocorrect") == "1")
+        if artist is None:
+            return _error(404, *ARTIST_NOT_FOUND)
+        body = artist_answer(method, artist, query)
+        if failure is Failure.WRONG_TYPES:
+            for similar in body.get("similarartists", {}).get("artist", []):
+                similar["match"] = "lots"
         return web.json_response(body)
 
     def _find_user(self, name: str) -> tuple[str, list[tuple[str, int]]] | None:
@@ -276,4 +304,4 @@ def _number(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
 
 
-__all__ = ["API_PATH", "DEFAULT_API_KEY", "Failure", "FakeLastFm", "FakeRequest"]
+__all__ = ["API_PATH", "DEFAULT_API_KEY", "Failure", "FakeArtist", "FakeLastFm", "FakeRequest"]

@@ -31,7 +31,10 @@ class Interactions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_user_index", {str(k): i for i, k in enumerate(self.user_keys)})
-        object.__setattr__(self, "_artist_index", {int(a): i for i, a in enumerate(self.artist_ids)})
+        # Through tolist: int() of each numpy scalar costs more than the dict itself (it is rebuilt for
+        # every artist placed while serving, recommender/placement.py).
+        artist_ids = np.asarray(self.artist_ids).tolist()
+        object.__setattr__(self, "_artist_index", {int(a): i for i, a in enumerate(artist_ids)})
 
     @classmethod
     def from_plays(cls, plays: pd.DataFrame) -> Interactions:

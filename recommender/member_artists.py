@@ -45,6 +45,8 @@ class MemberArtists:
         self._hidden_in: dict[int, set[int]] = {}
         self._everywhere: set[int] = set()
         self._always: set[int] = set()
+        # Music types Last.fm gave an artist added through it (bot/lastfm/artists.py), best first.
+        self._tags: dict[int, tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -75,6 +77,14 @@ class MemberArtists:
             self._always.add(artist_id)
             self._everywhere.add(artist_id)
         return artist
+
+    def set_tags(self, artist_id: int, tags: Iterable[str]) -> None:
+        """Its music types, best first (the catalogue's vocabulary: recommender.tags)."""
+        if artist_id in self._by_id:
+            self._tags[artist_id] = tuple(tags)
+
+    def tags_of(self, artist_id: int) -> tuple[str, ...]:
+        return self._tags.get(artist_id, ())
 
     def withdraw(self, artist_id: int) -> None:
         """No name finds it any more and no one sees it; `get` still answers for a model that serves it."""
@@ -265,11 +275,11 @@ class CatalogueView:
             raise KeyError(artist_id) from None
 
     def top_tags(self, artist_id: int, n: int = 5) -> list[str]:
-        """The Last.fm data's tags; none for a member artist; KeyError if unknown."""
+        """The Last.fm data's tags; for a member artist those Last.fm gave when it was added; KeyError if unknown."""
         if artist_id in self.base:
             return self.base.top_tags(artist_id, n)
         self.get(artist_id)
-        return []
+        return list(self.members.tags_of(int(artist_id))[: max(n, 0)])
 
     def search_tags(self, query: str, limit: int = 25) -> list[str]:
         return self.base.search_tags(query, limit)

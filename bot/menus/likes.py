@@ -11,12 +11,54 @@ from typing import Any, ClassVar
 
 import discord
 
+from bot import looks
 from bot.components import ID, ExpiringView, MenuError, OwnedItem, TextStash, library_of, room_after
-from bot.utils import choice_name, liked_text, link, safe
+from bot.services.library import LikeResult
+from bot.services.new_artists import CATALOGUE_AGE
+from bot.utils import choice_name, join_names, liked_text, link, safe
 from recommender.catalogue import Artist
 
 PAGE_SIZE = 10
 SUGGESTIONS_SHOWN = 4
+#: Similar artists named in the reply to an artist placed beside them.
+BESIDE_SHOWN = 3
+
+
+def no_match_text(query: str, lookups_on: bool) -> str:
+    """/like's answer to a name the catalogue lacks, above the "did you mean" buttons."""
+    name = f"“{safe(query)}”"
+    how = (
+        f"the last button looks {name} up on Last.fm and adds them"
+        if lookups_on
+        else f"the last button adds {name} anyway, and they count in recommendations after the next refit"
+    )
+    return f"No artist called {name}. Did you mean one of these? {CATALOGUE_AGE}: {how}."
+
+
+def added_text(result: LikeResult, tags: list[str]) -> str:
+    """The answer to "Add as a new artist": where the artist came from, and whether it counts yet."""
+    name = safe(result.artist.name)
+    if result.lastfm == "":
+        return liked_text(result.new, name)
+    head = f"Added {name} as a new artist"
+    if result.lastfm == "unknown":
+        head += " as you wrote it (Last.fm does not know them either)"
+    elif result.lastfm == "found":
+        head += " from Last.fm" + (f" ({', '.join(safe(t, 40) for t in tags)})" if tags else "")
+    text = f"{head} and noted that you like them. "
+    if result.placed_beside:
+        beside = join_names([safe(a.name, 60) for a in result.placed_beside[:BESIDE_SHOWN]])
+        return text + f"Encore placed them beside {beside}, artists Last.fm finds like them, so they count now."
+    if result.counts_now:
+        return text + "They count in recommendations now."
+    if result.lastfm == "found":
+        return text + (
+            "None of the artists Last.fm finds like them is in Encore's catalogue, "
+            "so they count in recommendations after the next refit."
+        )
+    if result.lastfm == "off":
+        return text + f"{CATALOGUE_AGE}; they count in recommendations after the next refit."
+    return text + "They count in recommendations after the next refit."
 
 
 class PickArtist(OwnedItem[discord.ui.Button], template=rf"encore:pick:(?P<owner>{ID}):(?P<artist>\d{{1,20}})"):
@@ -77,12 +119,10 @@ class AddArtist(
         name = TextStash.of(interaction.client).unpack(self.packed_name)
         if name is None:
             raise self.expired()
-        result = await library_of(interaction).add_artist_and_like(interaction.user.id, name, interaction.guild_id)
-        await ExpiringView.take_away(
-            interaction,
-            content=f"Added {safe(result.artist.name)} as a new artist and noted that you like them. "
-            "They count in recommendations after the next refit.",
-        )
+        library = library_of(interaction)
+        result = await library.add_artist_and_like(interaction.user.id, name, interaction.guild_id)
+        tags = library.catalogue.top_tags(result.artist.artist_id, 3)
+        await ExpiringView.take_away(interaction, content=added_text(result, tags))
 
 
 class DidYouMean(ExpiringView):
@@ -160,7 +200,7 @@ class LikesPages(ExpiringView):
     def embed(self) -> discord.Embed:
         start = self.page * PAGE_SIZE
         body = "\n".join(self.lines[start : start + PAGE_SIZE])
-        embed = discord.Embed(title=self.title, description=body)
+        embed = discord.Embed(title=self.title, description=body, colour=looks.ACCOUNT)
         count = len(self.lines)
         embed.set_footer(text=f"Page {self.page + 1} of {self.pages} · {count} artist{'s' if count != 1 else ''}")
         return embed

@@ -7,6 +7,7 @@ before the next refit, and makes every score decompose exactly into one share pe
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from typing import Any, Self
 
@@ -129,6 +130,17 @@ class ALSRecommender(Recommender):
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
         item64 = self.item_factors.astype(np.float64)
         self._gram = item64.T @ item64
+
+    def with_items(self, factors: np.ndarray) -> Self:
+        """A copy of this fitted model with artists appended, their factors given (placed ones, see
+        recommender/placement.py); the Gram matrix is updated by theirs rather than recomputed."""
+        assert self.item_factors is not None and self._gram is not None, "model used before fit"
+        extra = np.ascontiguousarray(factors, dtype=np.float32).reshape(-1, self.item_factors.shape[1])
+        model = copy.copy(self)
+        model.item_factors = np.vstack([self.item_factors, extra])
+        extra64 = extra.astype(np.float64)
+        model._gram = self._gram + extra64.T @ extra64
+        return model
 
     @property
     def n_items(self) -> int:

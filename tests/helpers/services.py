@@ -98,14 +98,17 @@ class Services:
         catalogue: ArtistCatalogue | None = None,
         trainer: Trainer | None = None,
         start: bool = False,
+        **settings_overrides: Any,
     ) -> AsyncIterator[App]:
-        """An App over a freshly opened store (its models not started unless `start`), closed afterwards."""
+        """An App over a freshly opened store (its models not started unless `start`), closed afterwards;
+        `settings_overrides` are further `Settings` fields (a Last.fm key and base, say)."""
         data = self.data if catalogue is None else dataclasses.replace(self.data, catalogue=catalogue)
         settings = settings_for_tests(
             self.snapshot_dir.parent,
             self.url,
             snapshot_dir=snapshot_dir or self.snapshot_dir,
             refit_minutes=refit_minutes,
+            **settings_overrides,
         )
         app = await build_app(settings, data=data, trainer=trainer or ImplicitTrainer(config), start=start)
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.services.models.catalogue import ServingCatalogue
 from bot.services.models.following import Follower
 from bot.services.models.forgetting import Forgetter
+from bot.services.models.placements import Placement, PlacementBook
 from bot.services.models.publishing import publish
 from bot.services.models.refitting import WARM_ITERATIONS, Refitter, RefitTimings
 from bot.services.models.serving import Serving, ServingState, load_newest, remove_stale_staging
@@ -18,6 +19,7 @@ from db.store import Store
 from recommender.catalogue import ArtistCatalogue
 from recommender.engine import LIKE_PLAYS, Engine
 from recommender.models.als import ALSConfig
+from recommender.placement import Neighbour
 from recommender.snapshot import Snapshot
 from recommender.training import ImplicitTrainer, LastFmData, Trainer
 
@@ -43,7 +45,7 @@ class ModelService:
         self.data = data
         self.snapshot_dir = snapshot_dir
         self._catalogue = ServingCatalogue(data.catalogue)
-        self._serving = Serving(self._catalogue, like_plays)
+        self._serving = Serving(self._catalogue, like_plays, PlacementBook(snapshot_dir))
         self._refitter = Refitter(
             store=store,
             serving=self._serving,
@@ -77,13 +79,23 @@ class ModelService:
         return self._catalogue.catalogue
 
     async def include_artists(self, artists: list[tuple[int, str, str | None]]) -> None:
-        """Make the serving catalogue name these (artist_id, name, url) artists."""
+        """Make the serving catalogue name these (artist_id, name, url) artists (placing those booked)."""
         await self._catalogue.include_artists(artists)
+        await self._serving.place_pending()
+
+    async def place_artist(
+        self, artist_id: int, neighbours: Sequence[Neighbour], tags: Sequence[str] = ()
+    ) -> tuple[Neighbour, ...]:
+        """Serve this member artist at once, its factors placed from the known `neighbours` (until a refit
+        learns it), tagged `tags`; returns the neighbours it was placed from (none: it waits for a refit)."""
+        return await self._serving.place(artist_id, Placement(tuple(neighbours), tuple(tags)))
 
     async def forget(self, user_key: str, artist_ids: Sequence[int] = ()) -> list[Path]:
         """Drop the user's row and these artists (deleted from the store) from the served model and from
         every snapshot on disk, at once; returns the snapshots deleted. See forgetting.py."""
-        return await self._forgetter.forget(user_key, artist_ids)
+        removed = await self._forgetter.forget(user_key, artist_ids)
+        await self._serving.drop_placements(artist_ids)
+        return removed
 
     # -- the refitter's state, for /encore status and `encore fit` --------------------------------------
 
