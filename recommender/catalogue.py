@@ -29,6 +29,9 @@ class Artist:
     name: str
     url: str
     listeners: int
+    #: An https picture of the artist, or "": Discord shows only absolute https images, and the 2011
+    #: data's pictures are on Last.fm's old plain-http image host, so those are not kept.
+    picture_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Resolution:
 
     artist: Artist | None
     suggestions: list[Artist] = field(default_factory=list)
+
+
+def _picture(url: str) -> str:
+    return url if url.startswith("https://") else ""
 
 
 def _https(url: str) -> str:
@@ -54,7 +61,8 @@ class ArtistCatalogue:
     Build it with ``from_dataset`` or directly from:
 
     - ``artists``: DataFrame with columns ``artist_id`` and ``name`` and optionally ``url``
-      (missing or empty urls become the artist's Last.fm page URL built from the name);
+      (missing or empty urls become the artist's Last.fm page URL built from the name) and
+      ``picture_url`` (only https pictures are kept);
     - ``listeners``: artist id -> number of distinct listeners (dict or Series); absent ids
       count as 0;
     - ``tags``: artist id -> tag names, already ranked best first.
@@ -74,12 +82,16 @@ class ArtistCatalogue:
             urls = [_https(u) for u in artists["url"].fillna("").astype(str)]
         else:
             urls = [""] * len(ids)
+        if "picture_url" in artists:
+            pictures = [_picture(u) for u in artists["picture_url"].fillna("").astype(str)]
+        else:
+            pictures = [""] * len(ids)
         if len(set(ids.tolist())) != len(ids):
             raise ValueError("artist ids must be unique")
 
         records = [
-            Artist(int(i), name, url or lastfm_url(name), int(counts.get(int(i), 0)))
-            for i, name, url in zip(ids, names, urls, strict=True)
+            Artist(int(i), name, url or lastfm_url(name), int(counts.get(int(i), 0)), picture)
+            for i, name, url, picture in zip(ids, names, urls, pictures, strict=True)
         ]
         # Popularity order: most listeners first, then id so ties are deterministic.
         records.sort(key=lambda a: (-a.listeners, a.artist_id))
@@ -113,11 +125,11 @@ class ArtistCatalogue:
         once; a serving catalogue that grows one artist at a time layers them over this one instead
         (recommender.member_artists).
         """
-        extra = [(int(i), str(n), u or "") for i, n, u in artists if int(i) not in self._by_id]
+        extra = [(int(i), str(n), u or "", "") for i, n, u in artists if int(i) not in self._by_id]
         if not extra:
             return self
-        rows = [(a.artist_id, a.name, a.url) for a in self._ranked] + extra
-        frame = pd.DataFrame(rows, columns=["artist_id", "name", "url"])
+        rows = [(a.artist_id, a.name, a.url, a.picture_url) for a in self._ranked] + extra
+        frame = pd.DataFrame(rows, columns=["artist_id", "name", "url", "picture_url"])
         listeners = {a.artist_id: a.listeners for a in self._ranked}
         return ArtistCatalogue(frame, listeners, self._tags)
 

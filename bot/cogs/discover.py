@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks
+from bot import checks, looks
 from bot.components import TextStash
 from bot.menus.recommend import ITEMS, RecommendationView, describe
 from bot.utils import (
@@ -48,7 +48,7 @@ class Discover(commands.Cog):
             ids = [r.artist.artist_id for r in found]
             liked_here = await self.bot.app.social.liked_here(interaction.guild_id, ids, asker=interaction.user.id)
         title = "Recommended for you" + (f" in {safe(genre, 40)}" if genre else "")
-        embed = discord.Embed(title=title, description=describe(found, liked_here=liked_here))
+        embed = discord.Embed(title=title, description=describe(found, liked_here=liked_here), colour=looks.RECOMMEND)
         embed.set_footer(text="Use /why <artist> for the full reasoning")
         shown = [r.artist for r in found]
         view = RecommendationView(interaction.user.id, shown, count, genre, TextStash.of(self.bot))
@@ -66,7 +66,9 @@ class Discover(commands.Cog):
         embed = discord.Embed(
             title=f"Similar to {safe(found.name)}",
             description=with_listen_links(lines, [artist for artist, _ in results]),
+            colour=looks.SIMILAR,
         )
+        looks.thumbnail(embed, found)
         await reply(interaction, embed=embed)
 
     @app_commands.command(name="why", description="Why Encore recommends an artist to you")
@@ -77,8 +79,12 @@ class Discover(commands.Cog):
         sentences = [safe(line, 300) for line in explanation.sentences()]
         sentences.append(f"Listen: {listen_links(explanation.artist)}")
         embed = discord.Embed(
-            title=f"Why {safe(explanation.artist.name)}?", description="\n".join(sentences), url=explanation.artist.url
+            title=f"Why {safe(explanation.artist.name)}?",
+            description="\n".join(sentences),
+            url=explanation.artist.url,
+            colour=looks.WHY,
         )
+        looks.thumbnail(embed, explanation.artist)
         await reply(interaction, embed=embed, ephemeral=True)
 
 

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import looks
 from bot.utils import DESCRIPTION_LIMIT, artist_autocomplete, join_names, link, member_of, reply, safe
 
 #: Names listed before "and N more": a long list reads as noise.
@@ -39,7 +40,10 @@ class WhoKnows(commands.Cog):
                 shown.append(f"{len(names) - len(shown)} more")
             many = len(names) > 1
             text = f"{join_names(shown)} {'like' if many else 'likes'} {link(found)}."
-        embed = discord.Embed(title=f"Who knows {safe(found.name, 200)} here", description=text[:DESCRIPTION_LIMIT])
+        embed = discord.Embed(
+            title=f"Who knows {safe(found.name, 200)} here", description=text[:DESCRIPTION_LIMIT], colour=looks.SOCIAL
+        )
+        looks.thumbnail(embed, found)
         embed.set_footer(text="Members with private likes are never listed")
         await reply(interaction, embed=embed)
 

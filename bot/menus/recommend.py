@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import discord
 
+from bot import looks
 from bot.components import ID, ExpiringView, MenuError, OwnedItem, TextStash, library_of, room_after
 from bot.utils import (
     join_names,
@@ -156,7 +157,9 @@ class ShowMore(
             await reply_error(interaction, "that is all Encore has for you right now.")
             return
         view = RecommendationView(self.owner, [*shown, *(r.artist for r in extra)], self.count, genre, stash)
-        embed = discord.Embed(title="More recommendations", description=describe(extra, len(shown) + 1))
+        embed = discord.Embed(
+            title="More recommendations", description=describe(extra, len(shown) + 1), colour=looks.RECOMMEND
+        )
         await view.show(interaction, embed=embed, ephemeral=True)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote, quote_plus
 
 import discord
 
+from bot import looks
 from bot.components import OwnedItem
 from bot.render.session_recap import render_session_recap
 from bot.services.sessions import Recap, SessionService, SessionState
@@ -94,7 +95,8 @@ def panel_embed(state: SessionState, names: dict[int, str]) -> discord.Embed:
     changes = [f"{safe(names.get(u, 'a member'), 40)} {what}" for u, what in state.changes]
     if changes:
         lines.append(f"**Changes:** {'; '.join(changes)}.")
-    embed = discord.Embed(title="🎧 Listening session", description=clip("\n".join(lines)))
+    embed = discord.Embed(title="🎧 Listening session", description=clip("\n".join(lines)), colour=looks.SESSION)
+    looks.thumbnail(embed, state.artist)
     embed.set_footer(text=f"Picked for {STRATEGY_TEXT.get(state.session.strategy, state.session.strategy)}")
     return embed
 
@@ -116,7 +118,7 @@ def recap_embed(recap: Recap, names: dict[int, str]) -> discord.Embed:
             liked.append(f"{name}: {join_names([safe(a.name, 60) for a in member.liked])}")
     if liked:
         lines += ["", "**New likes**", *liked]
-    embed = discord.Embed(title="🎧 Listening session recap", description=clip("\n".join(lines)))
+    embed = discord.Embed(title="🎧 Listening session recap", description=clip("\n".join(lines)), colour=looks.SESSION)
     embed.set_footer(text=f"Session {END_TEXT.get(recap.session.end_reason or 'ended', 'ended')}")
     return embed
 

@@ -93,7 +93,7 @@ def render_session_recap(recap: Recap, *, channel: str = "") -> bytes:
     height = header + band * max(len(rows), 1.6) + footer
     # The same rc values as `taste_card`, so the two may render at once in threads; names are user text:
     # "$x$" must not become mathtext, and no TeX is ever run.
-    with rc_context({"text.parse_math": False, "text.usetex": False, "font.size": 11}):
+    with rc_context({"text.parse_math": False, "text.usetex": False, "font.size": 12}):
         figure = Figure(figsize=(7, height), dpi=110, facecolor=BACKGROUND)
         FigureCanvasAgg(figure)
         axes = figure.add_axes((0.38, footer / height, 0.58, (height - header - footer) / height))
@@ -114,7 +114,7 @@ def render_session_recap(recap: Recap, *, channel: str = "") -> bytes:
             _subtitle(recap),
             ha="center",
             va="top",
-            fontsize=11.5,
+            fontsize=12,
             color=MUTED,
             fontfamily=families,
         )
@@ -140,7 +140,7 @@ def render_session_recap(recap: Recap, *, channel: str = "") -> bytes:
                 f"and {hidden} more artist{'s' if hidden != 1 else ''}, listed in the recap",
                 ha="center",
                 va="center",
-                fontsize=11,
+                fontsize=12,
                 color=MUTED,
             )
         buffer = io.BytesIO()
@@ -163,11 +163,11 @@ def _bars(axes: Axes, recap: Recap, rows: list[ArtistVotes], families: list[str]
     nudge = widest * 0.04
     for y, a, b in zip(positions, into, against):
         if a:
-            axes.text(a + nudge, y, str(a), ha="left", va="center", fontsize=11.5, color=INK, fontweight="bold")
+            axes.text(a + nudge, y, str(a), ha="left", va="center", fontsize=12, color=INK, fontweight="bold")
         if b:
-            axes.text(-b - nudge, y, str(b), ha="right", va="center", fontsize=11.5, color=INK, fontweight="bold")
+            axes.text(-b - nudge, y, str(b), ha="right", va="center", fontsize=12, color=INK, fontweight="bold")
         if not a and not b:
-            axes.text(nudge, y, "no votes", ha="left", va="center", fontsize=10.5, color=MUTED)
+            axes.text(nudge, y, "no votes", ha="left", va="center", fontsize=12, color=MUTED)
     reach = widest * 1.25 + 0.3
     axes.set_xlim(-reach, reach)
     axes.set_ylim(-0.5, len(rows) - 0.5)
@@ -199,7 +199,7 @@ def _legend(figure: Figure, height: float, favourites: bool) -> None:
         bbox_to_anchor=(0.5, 1 - 0.95 / height),
         ncol=len(handles),
         frameon=False,
-        fontsize=11.5,
+        fontsize=12,
         handlelength=1.4,
         columnspacing=1.6,
     )

@@ -7,19 +7,29 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
+
+from recommender import palette
 
 # No display: pyplot picks its backend at the first figure, so this still takes effect.
 matplotlib.use("Agg")
 
 DPI = 100
-ENCORE, DEBIASED, TUTORIAL = "#1b6ca8", "#e07b00", "#8c8c8c"
-GROUP_COLOURS = ("#c0392b", "#f1c40f", "#27ae60")
+# Okabe-Ito colours (recommender.palette): they stay apart under the common colour-vision deficiencies.
+ENCORE, DEBIASED, TUTORIAL, OTHER = palette.BLUE, palette.VERMILLION, palette.GREY, palette.SLATE
+#: Head, mid, tail (and low, mid, high third): light enough for the black figures drawn on them.
+GROUP_COLOURS = (palette.ORANGE, palette.SKY_BLUE, palette.YELLOW)
+#: Every text at least this large, so the figures stay readable on a phone.
+FONT = palette.MIN_FONT_POINTS
+_KINDS = {ENCORE: "Encore", DEBIASED: "Encore, debiased", TUTORIAL: "tutorial", OTHER: "other baselines"}
+_RC = {"font.size": FONT, "axes.titlesize": FONT + 2, "figure.titlesize": FONT + 3, "legend.fontsize": FONT}
 
 
 def draw_all(report: dict, directory: Path) -> list[Path]:
     """Every figure as a PNG in `directory`; returns their paths."""
     drawers = (accuracy, trade_off, popularity_exposure, user_fairness, regional_exposure)
-    return [drawer(report, directory) for drawer in drawers]
+    with plt.rc_context(_RC):
+        return [drawer(report, directory) for drawer in drawers]
 
 
 def _save(figure: plt.Figure, path: Path) -> Path:
@@ -31,9 +41,7 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 
 
 def _colour(name: str) -> str:
-    return {"encore": ENCORE, "encore-als": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(
-        name, "#5d6d7e"
-    )
+    return {"encore": ENCORE, "encore-als": ENCORE, "encore-debiased": DEBIASED, "tutorial": TUTORIAL}.get(name, OTHER)
 
 
 def accuracy(report: dict, directory: Path) -> Path:
@@ -44,12 +52,16 @@ def accuracy(report: dict, directory: Path) -> Path:
     errors = np.array(
         [[m - i["low"] for m, i in zip(means, intervals)], [i["high"] - m for m, i in zip(means, intervals)]]
     )
-    figure, axis = plt.subplots(figsize=(8, 4))
+    figure, axis = plt.subplots(figsize=(9, 4.8))
     bars = axis.bar(names, means, yerr=errors, capsize=4, color=[_colour(n) for n in names])
-    axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], padding=6, fontsize=9)
+    axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], padding=6, fontsize=FONT)
     axis.set_ylabel("NDCG@10 (P1, known users)")
     axis.set_title(f"Accuracy, mean of seeds {_seeds(report)} with 95 % intervals")
-    axis.set_ylim(0, max(means) * 1.25)
+    axis.set_ylim(0, max(means) * 1.45)
+    kinds = dict.fromkeys(_colour(n) for n in names)
+    axis.legend(
+        handles=[Patch(color=c, label=_KINDS[c]) for c in kinds], loc="upper center", ncol=len(kinds), frameon=False
+    )
     axis.tick_params(axis="x", labelrotation=15)
     return _save(figure, directory / "p1_accuracy.png")
 
@@ -62,7 +74,7 @@ def trade_off(report: dict, directory: Path) -> Path:
 
     curve = report["trade_off"]
     penalty = report["target"]["penalty"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5.4))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 7))
     shares = [p["long_tail_share"] for p in curve] + [r["mean"]["long_tail_share"] for r in report["p1"].values()]
     floor = 10.0 ** np.floor(np.log10(min([v for v in shares if v > 0], default=1e-4)))
 
@@ -82,7 +94,7 @@ def trade_off(report: dict, directory: Path) -> Path:
                 (share(point["long_tail_share"]), point[key]),
                 textcoords="offset points",
                 xytext=(-6, 7),
-                fontsize=8,
+                fontsize=FONT,
             )
     chosen = next(p for p in curve if p["penalty"] == penalty)
     for axis, key in ((left, "ndcg@10"), (right, "p2_ndcg@10")):
@@ -100,7 +112,7 @@ def trade_off(report: dict, directory: Path) -> Path:
             text,
             (share(value), result["mean"]["ndcg@10"]),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=FONT,
             va="center",
             xytext=(-7, 0) if value > 0 else (7, 0),
             ha="right" if value > 0 else "left",
@@ -134,7 +146,7 @@ def trade_off(report: dict, directory: Path) -> Path:
     left.set_ylim(top=max(p["ndcg@10"] for p in curve) * 1.08)
     right.set_ylim(top=max(p["p2_ndcg@10"] for p in curve) * 1.05)
     for axis in (left, right):
-        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        axis.legend(fontsize=FONT, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     figure.suptitle("Popularity penalty λ: accuracy against long-tail exposure")
     return _save(figure, directory / "trade_off.png")
 
@@ -148,26 +160,26 @@ def popularity_exposure(report: dict, directory: Path) -> Path:
         [[any_model[f"listening_{g}"] for g in ("head", "mid", "tail")]]
         + [[report["p1"][n]["mean"][f"exposure_{g}"] for g in ("head", "mid", "tail")] for n in names]
     )
-    figure, axis = plt.subplots(figsize=(9, 4))
+    figure, axis = plt.subplots(figsize=(11, 5))
     left = np.zeros(len(rows))
     for column, (group, colour) in enumerate(zip(("head", "mid", "tail"), GROUP_COLOURS)):
         axis.barh(rows, shares[:, column], left=left, color=colour, label=group)
         for row, (start, width) in enumerate(zip(left, shares[:, column])):
             if width > 0.06:
-                axis.text(start + width / 2, row, f"{width:.0%}", ha="center", va="center", fontsize=8)
+                axis.text(start + width / 2, row, f"{width:.0%}", ha="center", va="center", fontsize=FONT)
         left += shares[:, column]
     axis.invert_yaxis()
     axis.set_xlim(0, 1)
     axis.set_xlabel("share of recommendation slots (top row: share of listening pairs)")
     axis.set_title("Exposure by artist popularity group (head: most listened, 20 % of listening)")
-    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axis.legend(fontsize=FONT, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(figure, directory / "popularity_exposure.png")
 
 
 def user_fairness(report: dict, directory: Path) -> Path:
     """NDCG@10 per user third (activity, mainstreaminess) with 95 % intervals over seeds."""
     names = [n for n in report["p1"] if "fairness" in report["p1"][n]]
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
     width = 0.8 / 3
     for axis, grouping in zip(axes, ("activity", "mainstreaminess")):
         for g, (group, colour) in enumerate(zip(("low", "mid", "high"), GROUP_COLOURS)):
@@ -183,11 +195,11 @@ def user_fairness(report: dict, directory: Path) -> Path:
                 color=colour,
                 label=f"{group} third",
             )
-        axis.set_xticks(np.arange(len(names)), names, rotation=20, fontsize=9)
+        axis.set_xticks(np.arange(len(names)), names, rotation=30, ha="right", rotation_mode="anchor", fontsize=FONT)
         axis.set_title(f"users by {grouping}")
         axis.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("NDCG@10 (P1)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=FONT)
     figure.suptitle("Quality per user group, 95 % intervals over seeds")
     return _save(figure, directory / "user_fairness.png")
 
@@ -198,7 +210,7 @@ def regional_exposure(report: dict, directory: Path) -> Path:
         n for n in ("encore-als", "encore-debiased", "tutorial") if n in report["p1"] and "regions" in report["p1"][n]
     ]
     regions = list(report["regions"])
-    figure, axis = plt.subplots(figsize=(8, 5.5))
+    figure, axis = plt.subplots(figsize=(10, 7))
     height = 0.8 / max(len(names), 1)
     for i, name in enumerate(names):
         ratios = [report["p1"][name]["regions"][r]["ratio"] for r in regions]
@@ -210,11 +222,11 @@ def regional_exposure(report: dict, directory: Path) -> Path:
             label=name,
         )
     axis.axvline(1.0, color="black", lw=1)
-    axis.set_yticks(np.arange(len(regions)), [f"{r} ({report['regions'][r]} artists)" for r in regions], fontsize=9)
+    axis.set_yticks(np.arange(len(regions)), [f"{r} ({report['regions'][r]} artists)" for r in regions], fontsize=FONT)
     axis.invert_yaxis()
     axis.set_xlabel("share of recommendations ÷ share of listening (1 = exposed as listened)")
     axis.set_title("Exposure of artists by regional tag (among their top 5 tags)")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=FONT, loc="best")
     axis.grid(axis="x", alpha=0.3)
     return _save(figure, directory / "regional_exposure.png")
 

@@ -120,3 +120,29 @@ def test_write_report_renders_markdown_json_and_small_pngs(reduced_reports, tmp_
         assert heading in markdown
     assert "](trade_off.png)" in markdown
     assert "| long-tail share | outside head |" in markdown and "**Target** (issue 6)" in markdown
+
+
+@pytest.mark.slow
+def test_every_figure_has_a_legend_okabe_ito_colours_and_phone_sized_text(
+    reduced_reports, tmp_path, monkeypatch
+) -> None:
+    from matplotlib.text import Text
+
+    from recommender import palette
+    from recommender.evaluation import plots
+
+    drawn = []
+    # The figures as saved, kept open to be read instead of being closed.
+    monkeypatch.setattr(plots.plt, "close", drawn.append)
+    paths = plots.draw_all(reduced_reports[0], tmp_path)
+    assert len(drawn) == len(paths) == 5
+    allowed = {c.lower() for c in (*palette.OKABE_ITO, palette.GREY, palette.SLATE)}
+    for path, figure in zip(paths, drawn):
+        legends = list(figure.legends) + [a.get_legend() for a in figure.axes if a.get_legend() is not None]
+        assert legends, f"{path.name} has no legend"
+        texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < palette.MIN_FONT_POINTS]
+        assert not small, f"{path.name}: {small}"
+        bars = {patch.get_facecolor() for axes in figure.axes for patch in axes.patches}
+        colours = {"#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3]) for rgba in bars if rgba[3] > 0}
+        assert colours <= allowed | {"#ffffff"}, f"{path.name}: {colours - allowed}"
