@@ -30,6 +30,7 @@ COGS = (
     "bot.cogs.session",
     "bot.cogs.whoknows",
     "bot.cogs.help",
+    "bot.cogs.start",
 )
 
 
@@ -58,9 +59,13 @@ class EncoreBotBase(commands.bot.BotBase, discord.Client):
     ) -> None:
         # Default intents hold guilds and voice states: all that /blend-by-voice-channel needs;
         # no privileged intent, so no review is needed to invite the bot.
+        intents = discord.Intents.default()
+        # ENCORE_PRESENCE opts the bot into the privileged presence intent. Voice members are cached
+        # anyway (voice states), and only they can be in a session, so the members intent is not needed.
+        intents.presences = app.settings.presence
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            intents=intents,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             **client_options,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from db.engine import UnsupportedDatabaseURL, async_url, default_sqlite_url
+from recommender.models.spark_settings import MASTER_PREFIXES, SparkSettings
 
 
 class SettingsError(ValueError):
@@ -48,6 +50,11 @@ class Settings:
     max_likes_per_member: int = 2_000
     #: How many new artists one member may add in 24 hours, Last.fm imports included (ENCORE_MAX_ADDED_ARTISTS_PER_DAY).
     max_added_artists_per_day: int = 20
+    #: Where `encore train/fit --engine spark` fits (ENCORE_SPARK_MASTER and the other ENCORE_SPARK_ settings).
+    spark: SparkSettings = SparkSettings()
+    #: Ask Discord for members' presences (ENCORE_PRESENCE=1; the privileged presence intent), so that a
+    #: Spotify artist an opted-in member plays during a listening session counts as their Into it.
+    presence: bool = False
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -88,6 +95,8 @@ class Settings:
             snapshot_poll_seconds=_positive_number(environ, "ENCORE_SNAPSHOT_POLL_SECONDS", 10.0),
             max_likes_per_member=_positive_int(environ, "ENCORE_MAX_LIKES", 2_000),
             max_added_artists_per_day=_positive_int(environ, "ENCORE_MAX_ADDED_ARTISTS_PER_DAY", 20),
+            spark=_spark(environ),
+            presence=_flag(environ, "ENCORE_PRESENCE"),
         )
 
 
@@ -136,6 +145,19 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if not value or value in _FALSE:
+        return False
+    if value in _TRUE:
+        return True
+    raise SettingsError(f"{name}={value} must be 1 (on) or 0 (off)")
+
+
 def _path(environ: Mapping[str, str], name: str) -> Path | None:
     value = environ.get(name, "").strip()
     if not value:
@@ -144,3 +166,50 @@ def _path(environ: Mapping[str, str], name: str) -> Path | None:
     if path.exists() and not path.is_dir():
         raise SettingsError(f"{name}={value} is a file; it must name a folder")
     return path
+
+
+_SPARK_MEMORY = re.compile(r"[1-9][0-9]*[kmgt]?", re.IGNORECASE)
+
+
+def _spark(environ: Mapping[str, str]) -> SparkSettings:
+    defaults = SparkSettings()
+    master = environ.get("ENCORE_SPARK_MASTER", "").strip() or defaults.master
+    if not master.startswith(MASTER_PREFIXES):
+        raise SettingsError(
+            f"ENCORE_SPARK_MASTER={master} is not a Spark master URL; use local[N], spark://HOST:PORT, "
+            "k8s://https://HOST:PORT or yarn"
+        )
+    cores = environ.get("ENCORE_SPARK_EXECUTOR_CORES", "").strip()
+    driver_host = environ.get("ENCORE_SPARK_DRIVER_HOST", "").strip()
+    if any(character.isspace() or character == "/" for character in driver_host):
+        raise SettingsError(f"ENCORE_SPARK_DRIVER_HOST={driver_host} must be a host name or IP address")
+    return SparkSettings(
+        master=master,
+        driver_memory=_spark_memory(environ, "ENCORE_SPARK_DRIVER_MEMORY") or defaults.driver_memory,
+        executor_memory=_spark_memory(environ, "ENCORE_SPARK_EXECUTOR_MEMORY"),
+        executor_cores=_positive_int(environ, "ENCORE_SPARK_EXECUTOR_CORES", 1) if cores else None,
+        driver_host=driver_host or None,
+        extra_conf=_spark_conf(environ.get("ENCORE_SPARK_CONF", "")),
+    )
+
+
+def _spark_memory(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    if value and not _SPARK_MEMORY.fullmatch(value):
+        raise SettingsError(f"{name}={value} must be a size as Spark writes it, e.g. 512m or 4g")
+    return value or None
+
+
+def _spark_conf(value: str) -> tuple[tuple[str, str], ...]:
+    """ENCORE_SPARK_CONF: KEY=VALUE pairs separated by spaces, quoted as in a shell where a value has spaces."""
+    try:
+        words = shlex.split(value)
+    except ValueError as error:
+        raise SettingsError(f"ENCORE_SPARK_CONF is not valid: {error}") from None
+    pairs = []
+    for word in words:
+        key, equals, setting = word.partition("=")
+        if not equals or not key.startswith("spark.") or not setting:
+            raise SettingsError(f"ENCORE_SPARK_CONF: {word} is not a KEY=VALUE pair with a spark.* key")
+        pairs.append((key, setting))
+    return tuple(pairs)

@@ -23,7 +23,7 @@ log = logging.getLogger("bot.trainer")
 
 def fit(args: argparse.Namespace, settings: Settings) -> int:
     """The same refit the bot runs: Last.fm plus every member's likes in the store."""
-    trainer = trainer_named(getattr(args, "engine", "implicit"))
+    trainer = trainer_named(getattr(args, "engine", "implicit"), settings)
     excluded = read_user_ids(args.exclude_users) if getattr(args, "exclude_users", None) else []
     data = load_data(settings).without_users(lastfm_user_key(user) for user in excluded)
     timings, snapshot = asyncio.run(_fit(settings, data, trainer))
@@ -57,7 +57,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     """The trainer role: refit when due and publish, until SIGTERM or Ctrl-C; --once: `encore fit`."""
     if args.once:
         return fit(args, settings)
-    trainer = trainer_named(args.engine)
+    trainer = trainer_named(args.engine, settings)
     data = load_data(settings)
     start_logging()
     asyncio.run(_train(settings, data, trainer))

@@ -27,9 +27,10 @@ def load_data(settings: Settings) -> LastFmData:
         raise UserFacingError(str(error)) from None
 
 
-def trainer_named(engine: str) -> Trainer:
+def trainer_named(engine: str, settings: Settings) -> Trainer:
+    """The trainer of `encore fit/train --engine`; the spark engine runs where the ENCORE_SPARK_ settings say."""
     try:
-        return make_trainer(engine)
+        return make_trainer(engine, spark=settings.spark)
     except TrainingEngineError as error:
         raise UserFacingError(str(error)) from None
 

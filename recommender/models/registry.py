@@ -16,6 +16,7 @@ from recommender.models.als import LOG_CONFIG, TUTORIAL_CONFIG, ALSConfig, ALSRe
 from recommender.models.base import Recommender
 from recommender.models.baselines import BPRRecommender, ItemKNNRecommender, MostPopular
 from recommender.models.listener_blend import ListenerBlend
+from recommender.models.spark_settings import SparkSettings
 from recommender.models.trainer import ImplicitTrainer, Trainer
 
 
@@ -43,8 +44,12 @@ def _spark_model() -> Recommender:
     return _spark_module("encore-spark").SparkFittedALS(ALSConfig())
 
 
-def _spark_trainer(config: ALSConfig) -> Trainer:
-    return _spark_module("the spark engine").SparkALSTrainer(config)
+def _spark_trainer(config: ALSConfig, spark: SparkSettings) -> Trainer:
+    return _spark_module("the spark engine").SparkALSTrainer(config, settings=spark)
+
+
+def _implicit_trainer(config: ALSConfig, spark: SparkSettings) -> Trainer:
+    return ImplicitTrainer(config)
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,9 @@ class ModelSpec:
     description: str
     #: A fresh, unfitted model.
     build: Callable[[], Recommender]
-    #: For the models that serve members: the trainer that fits this model with a given configuration.
-    trainer: Callable[[ALSConfig], Trainer] | None = None
+    #: For the models that serve members: the trainer that fits this model with a given configuration
+    #: (and, for Spark's, in the given Spark session).
+    trainer: Callable[[ALSConfig, SparkSettings], Trainer] | None = None
 
 
 _SPECS = (
@@ -67,7 +73,7 @@ _SPECS = (
         "encore-als",
         "Encore's ALS alone, as served to members: 64 factors, reg 40, alpha 1, 15 iterations, BM25 (k1 0.5, b 0)",
         lambda: ALSRecommender(ALSConfig()),
-        ImplicitTrainer,
+        _implicit_trainer,
     ),
     ModelSpec("most-popular", "the artists with most listeners", MostPopular),
     ModelSpec(
@@ -109,7 +115,10 @@ def make_model(name: str) -> Recommender:
     return spec.build()
 
 
-def make_trainer(engine: str = "implicit", config: ALSConfig = ALSConfig()) -> Trainer:
+def make_trainer(
+    engine: str = "implicit", config: ALSConfig = ALSConfig(), spark: SparkSettings = SparkSettings()
+) -> Trainer:
+    """The trainer of a `TRAINING_ENGINES` engine; `spark` says where the spark engine fits."""
     try:
         spec = MODELS[TRAINING_ENGINES[engine]]
     except KeyError:
@@ -117,4 +126,4 @@ def make_trainer(engine: str = "implicit", config: ALSConfig = ALSConfig()) -> T
             f"unknown training engine {engine!r}; choose one of {', '.join(TRAINING_ENGINES)}"
         ) from None
     assert spec.trainer is not None
-    return spec.trainer(config)
+    return spec.trainer(config, spark)

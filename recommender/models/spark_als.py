@@ -29,6 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import FloatType, IntegerType, StructField, StructType
 
 from recommender.models.als import ALSConfig, ALSRecommender, Factors
+from recommender.models.spark_settings import SparkSettings
 
 
 def java_executable() -> str | None:
@@ -94,17 +95,6 @@ class SparkALSParameters:
         }
 
 
-@dataclass(frozen=True)
-class SparkSettings:
-    """The local Spark session. Its JVM heap is the only memory Spark uses in local mode."""
-
-    master: str = "local[2]"
-    driver_memory: str = "4g"
-    #: Spark's ALS splits users and artists into this many blocks each (1, 2 and 4 fitted the 2k data
-    #: equally fast); also the session's shuffle partitions.
-    blocks: int = 2
-
-
 class SparkALSTrainer:
     """Fits Encore's ALS with Spark MLlib. Meets recommender.training's Trainer protocol."""
 
@@ -148,7 +138,12 @@ class SparkALSTrainer:
                 numItemBlocks=self.settings.blocks,
                 **arguments,
             )
-            fitted = estimator.fit(_ratings_frame(session, weighted, Path(directory)))
+            ratings = (
+                _ratings_file_frame(session, weighted, Path(directory))
+                if self.settings.local
+                else _ratings_shipped_frame(session, weighted)
+            )
+            fitted = estimator.fit(ratings)
             return (
                 _factor_matrix(fitted.userFactors, weighted.shape[0], config.factors),
                 _factor_matrix(fitted.itemFactors, weighted.shape[1], config.factors),
@@ -201,9 +196,9 @@ _scratch: Path | None = None
 
 
 def spark_session(settings: SparkSettings = SparkSettings()) -> SparkSession:
-    """The process's one local Spark session, started on first use (a JVM start: 15-25 s here) and
-    reused by every later fit; `stop_spark` (also run at exit) ends it. Settings only apply to the
-    first call after a stop."""
+    """The process's one Spark session, started on first use (a JVM start: 15-25 s here) and reused by
+    every later fit; `stop_spark` (also run at exit) ends it, which is when a cluster's master sees the
+    application finish. Settings only apply to the first call after a stop."""
     global _session, _scratch
     with _lock:
         if _session is not None:
@@ -211,28 +206,34 @@ def spark_session(settings: SparkSettings = SparkSettings()) -> SparkSession:
         _scratch = Path(tempfile.mkdtemp(prefix="encore-spark-"))
         log_config = _scratch / "log4j2.properties"
         log_config.write_text(_LOG4J2_PROPERTIES, encoding="utf-8")
-        # A local session only talks to itself: bind to loopback (this also stops Spark warning that
-        # the host name resolves to 127.0.0.1). The variable is read by the JVM pyspark starts.
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if settings.local:
+            # Read by the JVM pyspark starts. Only in local mode: a cluster's executors must reach
+            # the driver from other machines.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (
             SparkSession.builder.master(settings.master)
             .appName("encore-als")
-            .config("spark.driver.memory", settings.driver_memory)
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config.as_uri()}")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.host", "127.0.0.1")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.local.dir", str(_scratch / "local"))
             .config("spark.sql.shuffle.partitions", str(settings.blocks))
             .config("spark.default.parallelism", str(settings.blocks))
         )
+        if settings.local:
+            # Executors elsewhere have their own scratch folders (the cluster manager's); this one
+            # exists on this machine only.
+            builder = builder.config("spark.local.dir", str(_scratch / "local"))
+        for key, value in settings.conf().items():
+            builder = builder.config(key, value)
         with warnings.catch_warnings():
             # pyspark warns that it does not fully support pandas 3; Encore gives it no pandas objects.
             warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
             _session = builder.getOrCreate()
-        # Without a checkpoint directory Spark's ALS keeps every iteration's lineage.
-        _session.sparkContext.setCheckpointDir(str(_scratch / "checkpoints"))
+        # Without a checkpoint directory Spark's ALS keeps every iteration's lineage. With a cluster,
+        # executors write checkpoints that the driver reads back, so a folder of this machine would not
+        # do: there it is spark.checkpoint.dir on shared storage (HDFS, S3...), if the operator gives one.
+        if settings.local:
+            _session.sparkContext.setCheckpointDir(str(_scratch / "checkpoints"))
         return _session
 
 
@@ -262,18 +263,26 @@ _RATINGS_SCHEMA = StructType(
 )
 
 
-def _ratings_frame(session: SparkSession, weighted: sp.csr_matrix, directory: Path) -> DataFrame:
+def _ratings_file_frame(session: SparkSession, weighted: sp.csr_matrix, directory: Path) -> DataFrame:
     """(row, column, weight) of every stored entry, as Spark's ALS wants them: ids are the matrix's
     own row and column numbers, so factors map back without a lookup.
 
-    The entries go through a CSV file in `directory` that the JVM reads itself, rather than through
-    Python workers: that stays fast at Last.fm-360K's 17 million entries."""
+    In local mode the entries go through a CSV file in `directory` that the JVM reads itself, rather
+    than through Python: that stays fast at Last.fm-360K's 17 million entries."""
     coo = weighted.tocoo()
     path = directory / "ratings.csv"
     # %.9g writes every float32 exactly, so Spark trains on the very weights implicit would.
     frame = pd.DataFrame({"user": coo.row, "item": coo.col, "rating": coo.data})
     frame.to_csv(path, index=False, header=False, float_format="%.9g")
     return session.read.csv(str(path), schema=_RATINGS_SCHEMA)
+
+
+def _ratings_shipped_frame(session: SparkSession, weighted: sp.csr_matrix) -> DataFrame:
+    """The same entries for a cluster, whose executors cannot read this machine's files: the driver
+    sends them with the tasks. The values go over as Python floats, which hold every float32 exactly."""
+    coo = weighted.tocoo()
+    rows = list(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
+    return session.createDataFrame(rows, schema=_RATINGS_SCHEMA)
 
 
 def _factor_matrix(factors: DataFrame, n_rows: int, rank: int) -> np.ndarray:

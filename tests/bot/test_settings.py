@@ -76,3 +76,14 @@ def test_caps_default_and_can_be_changed(tmp_path: Path) -> None:
     for bad in ("0", "-5", "many", "1.5"):
         with pytest.raises(SettingsError, match="ENCORE_MAX_LIKES"):
             Settings.from_env({"ENCORE_HOME": str(tmp_path), "ENCORE_MAX_LIKES": bad})
+
+
+def test_presence_is_off_unless_asked_for(tmp_path: Path) -> None:
+    home = {"ENCORE_HOME": str(tmp_path)}
+    assert Settings.from_env(home).presence is False
+    for on in ("1", "true", " YES ", "on"):
+        assert Settings.from_env(home | {"ENCORE_PRESENCE": on}).presence is True
+    for off in ("0", "false", "no", "off", ""):
+        assert Settings.from_env(home | {"ENCORE_PRESENCE": off}).presence is False
+    with pytest.raises(SettingsError, match="ENCORE_PRESENCE"):
+        Settings.from_env(home | {"ENCORE_PRESENCE": "maybe"})
