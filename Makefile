@@ -46,6 +46,8 @@ bench: install
 	$(BIN)/encore evaluate --protocol sessions --seeds 0 1 2 --json benchmarks/results/sessions.json
 	$(BIN)/python benchmarks/rejection_weight.py
 	$(BIN)/python benchmarks/session_pick.py
+	$(BIN)/python -m benchmarks.onboarding
+	$(BIN)/python benchmarks/session_latency.py
 	$(BIN)/python benchmarks/social.py
 	$(BIN)/encore evaluate --report benchmarks/results/report --seeds 0 1 2
 	$(BIN)/python benchmarks/scale_360k.py

@@ -88,8 +88,29 @@ class DemoDriver:
             raise DemoInputError(str(error)) from None
         await record.wait_for_callback(timeout=30)
         await self._settle(record)
-        shown = record.final_message() if record.messages() else self.message(int(message["id"]))
-        return self._shown(shown, True)
+        shown = record.final_message() if record.original_message() else self.message(int(message["id"]))
+        self._shown(shown, True)
+        # A click may also answer with new messages (the first recommendations after /start's picks).
+        for followup in record.followups:
+            if followup.get("id") != shown.get("id"):
+                self._shown(dict(followup), True)
+        return self.last
+
+    async def choose(
+        self, member: Any, message: dict[str, Any], menu: str, labels: list[str], count: int
+    ) -> dict[str, Any] | None:
+        """In the select menu whose placeholder starts with ``menu``, tick ``count`` options: those labelled
+        ``labels`` that it offers, then the first others."""
+        self.last = message
+        items = controls_of(message)
+        number = next(n for n, item in enumerate(items, start=1) if (item.get("placeholder") or "").startswith(menu))
+        options = items[number - 1].get("options") or []
+        wanted = [i for i, option in enumerate(options, start=1) if option.get("label") in labels]
+        others = [i for i in range(1, len(options) + 1) if i not in wanted]
+        picked = sorted((wanted + others)[:count])
+        self.say("  picks " + ", ".join(options[i - 1]["label"] for i in picked))
+        self.last_member = member
+        return await self.press(member, number, picked)
 
     async def press_label(self, member: Any, message: dict[str, Any], label: str) -> None:
         """Press the button called ``label`` on ``message`` (the scripted tour's clicks)."""

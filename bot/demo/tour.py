@@ -20,6 +20,10 @@ SESSION_VOTES = (
     ("Into it", "Not for me", "Into it"),
 )
 NEWCOMER = "dee"
+#: What dee picks in /start: three music types, then eight artists from the menu it offers.
+START_TYPES = ("rock", "electronic", "hip-hop")
+START_ARTISTS = ("Daft Punk", "Radiohead", "Muse", "Gorillaz", "Linkin Park", "Kanye West", "Eminem", "Moby")
+TYPES_MENU, ARTISTS_MENU = "🎵", "🎤"
 
 
 async def seed_likes(demo: DemoDriver, *, show: bool) -> None:
@@ -40,6 +44,7 @@ async def play_tour(demo: DemoDriver) -> None:
     if taste is not None:
         demo.save_pictures(taste)
     await shown(demo, "cy", "/whoknows artist:Radiohead")
+    await play_start(demo)
     await play_session(demo)
     await shown(demo, "you", "/encore status")
     demo.say(
@@ -51,6 +56,18 @@ async def play_tour(demo: DemoDriver) -> None:
 async def shown(demo: DemoDriver, name: str, line: str, *, picture: bool = False) -> dict[str, Any] | None:
     demo.say(f"\n{name}> {line}")
     return await demo.command(demo.member(name), line, picture=picture)
+
+
+async def play_start(demo: DemoDriver) -> None:
+    """dee is new: /start, three music types, eight artists from the menu, and the first recommendations."""
+    demo.say(f"\n{NEWCOMER} is new here and has liked nothing yet.")
+    types = await shown(demo, NEWCOMER, "/start")
+    if types is None:
+        return
+    artists = await demo.choose(demo.member(NEWCOMER), types, TYPES_MENU, list(START_TYPES), len(START_TYPES))
+    if artists is None or not any((i.get("placeholder") or "").startswith(ARTISTS_MENU) for i in controls_of(artists)):
+        return
+    await demo.choose(demo.member(NEWCOMER), artists, ARTISTS_MENU, list(START_ARTISTS), len(START_ARTISTS))
 
 
 async def play_session(demo: DemoDriver) -> None:

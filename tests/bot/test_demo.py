@@ -33,6 +33,8 @@ def test_the_demo_tours_recommendations_the_social_side_and_a_session(tmp_path: 
         "┃ Your taste and bo's",
         "┃ Who knows Radiohead here",
         "┃ ana likes Radiohead.",
+        "dee> /start",
+        "┃ Your first recommendations",
         "ana> /session start",
         "┃ Now: ",
         "┃ Changes: dee joined.",
@@ -42,7 +44,7 @@ def test_the_demo_tours_recommendations_the_social_side_and_a_session(tmp_path: 
         assert shown in out, f"{shown!r} missing from:\n{out}"
     assert "Traceback" not in result.stderr and "⚠️" not in out and "(no answer" not in out, out
     pictures = saved_pictures(out)
-    assert any(p.name.startswith("taste") for p in pictures), out
+    assert {p.name.split("-")[0].split(".")[0] for p in pictures} == {"taste", "session"}, out
     for picture in pictures:
         assert picture.is_relative_to(tmp_path / "home") and picture.read_bytes().startswith(PNG)
 
