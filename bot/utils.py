@@ -9,7 +9,7 @@ import discord
 
 from bot.errors import UserError, as_user_error
 from recommender.catalogue import Artist, ArtistCatalogue
-from recommender.engine import join_names  # noqa: F401  (the cogs import it from here)
+from recommender.engine import join_names  # the cogs import it from here too
 from recommender.text import clean_user_text
 
 #: Nothing Encore sends may ping anyone, whatever text it echoes.
@@ -65,6 +65,14 @@ def with_listen_links(lines: list[str], artists: list[Artist]) -> str:
         room -= len(extra)
     text = "\n".join(out)
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
+def names_listed(artists: list[Any], listed: int, width: int) -> str:
+    """The first `listed` artists' names, each made safe within `width` characters, then "N more"."""
+    shown = [safe(a.name, width) for a in artists[:listed]]
+    if len(artists) > listed:
+        shown.append(f"{len(artists) - listed} more")
+    return join_names(shown)
 
 
 def liked_text(new: bool, artist_text: str) -> str:

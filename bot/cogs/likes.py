@@ -14,9 +14,9 @@ from bot.utils import (
     CONTENT_LIMIT,
     artist_autocomplete,
     choice_name,
-    join_names,
     liked_text,
     link,
+    names_listed,
     reply,
     reply_error,
     safe,
@@ -29,10 +29,7 @@ NAMES_LISTED = 15
 
 
 def _names(artists: list[Artist]) -> str:
-    shown = [safe(a.name, 60) for a in artists[:NAMES_LISTED]]
-    if len(artists) > NAMES_LISTED:
-        shown.append(f"{len(artists) - NAMES_LISTED} more")
-    return join_names(shown)
+    return names_listed(artists, NAMES_LISTED, 60)
 
 
 def list_liked_text(found: ListLikes) -> str:

@@ -16,7 +16,7 @@ from bot import looks
 from bot.components import ID, ExpiringView, OwnedItem, TextStash
 from bot.menus.recommend import RecommendationView, describe
 from bot.services.onboarding import FIRST_RECOMMENDATIONS, OnboardingService, Picked
-from bot.utils import CONTENT_LIMIT, join_names, safe
+from bot.utils import CONTENT_LIMIT, join_names, names_listed, safe
 from recommender.onboarding import MAX_TYPES, OfferPage
 
 REFUSAL = "these menus belong to whoever ran /start; run /start yourself."
@@ -49,10 +49,7 @@ def artists_text(types: list[str], page: OfferPage, before: str = "") -> str:
 
 
 def _names(artists: list[Any]) -> str:
-    shown = [safe(a.name, 40) for a in artists[:NAMES_LISTED]]
-    if len(artists) > NAMES_LISTED:
-        shown.append(f"{len(artists) - NAMES_LISTED} more")
-    return join_names(shown)
+    return names_listed(artists, NAMES_LISTED, 40)
 
 
 def picked_text(picked: Picked) -> str:

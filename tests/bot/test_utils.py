@@ -11,7 +11,7 @@ import discord
 from bot.client import EncoreBotBase
 from bot.errors import NoMatch, UserError
 from bot.services.library import LibraryError
-from bot.utils import CHOICE_LIMIT, OwnedView, artist_choices, choice_name, link, safe
+from bot.utils import CHOICE_LIMIT, OwnedView, artist_choices, choice_name, link, names_listed, safe
 from recommender.catalogue import Artist
 
 
@@ -63,6 +63,13 @@ def test_choice_name_stays_within_discords_limit() -> None:
     assert choice_name("short") == "short"
     long = choice_name("y" * 150)
     assert len(long) == CHOICE_LIMIT and long.endswith("…")
+
+
+def test_names_listed_caps_the_list_and_counts_the_rest() -> None:
+    artists = [an_artist(name) for name in ("*A*", "B" * 50, "C", "D")]
+    assert names_listed(artists[:2], 3, 10) == f"\\*A\\* and {'B' * 9}…"
+    assert names_listed(artists, 2, 100) == f"\\*A\\*, {'B' * 50} and 2 more"
+    assert names_listed(artists[:3], 3, 100).endswith(" and C")
 
 
 def test_artist_choices_come_from_the_catalogue() -> None:

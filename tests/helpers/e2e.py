@@ -31,6 +31,7 @@ from discord_emulator import (
     RecordedRequest,
     User,
 )
+from fake_lastfm import FakeLastFm
 
 T = TypeVar("T")
 
@@ -97,6 +98,19 @@ def emulator_in_a_thread(name: str) -> Iterator[tuple[LoopThread, DiscordEmulato
         finally:
             loop.run(emulator.stop(), 30)
     finally:
+        loop.close()
+
+
+@contextlib.contextmanager
+def fake_lastfm_in_a_thread(**options: Any) -> Iterator[FakeLastFm]:
+    """A started fake Last.fm (`options` as `FakeLastFm` takes them) on its own loop thread; stopped after."""
+    loop = LoopThread("fake-lastfm")
+    fake = FakeLastFm(**options)
+    loop.run(fake.start())
+    try:
+        yield fake
+    finally:
+        loop.run(fake.stop())
         loop.close()
 
 
@@ -291,6 +305,13 @@ class Encore:
         artist = self.app.models.catalogue.lookup(name)
         assert artist is not None, f"{name!r} is not in the catalogue"
         return artist.artist_id
+
+
+def like(encore: Encore, member: Member, *names: str) -> None:
+    """`member` likes each artist by /like, one command each; each is liked now or was already."""
+    for name in names:
+        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
+        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 async def start_ready(bot: EncoreBot, token: str) -> asyncio.Task[None]:

@@ -12,11 +12,11 @@ import contextlib
 
 from bot.app import build_app
 from bot.client import EncoreBot
+from bot.settings import Settings
 from tests.helpers.e2e import Encore, start_ready
 
 
-async def _restart(harness: Encore) -> None:
-    settings = harness.app.settings
+async def _restart(harness: Encore, settings: Settings) -> None:
     await asyncio.wait_for(harness.bot.close(), 30)
     if harness.task is not None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -28,6 +28,9 @@ async def _restart(harness: Encore) -> None:
     harness.bot, harness.app, harness.task = bot, app, task
 
 
-def restart_bot(harness: Encore, timeout: float = 120.0) -> None:
-    """Stop `harness`'s bot and start a new one in its place, on the same database and snapshots."""
-    harness.run(_restart(harness), timeout)
+def restart_bot(harness: Encore, timeout: float = 120.0, *, settings: Settings | None = None) -> None:
+    """Stop `harness`'s bot and start a new one in its place, on the same database and snapshots.
+
+    `settings`: what the new bot runs with, if not the old bot's (the same database and folders, say,
+    with a feature turned off)."""
+    harness.run(_restart(harness, harness.app.settings if settings is None else settings), timeout)

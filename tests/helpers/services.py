@@ -16,13 +16,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from bot.app import App, build_app
 from bot.services.library import MemberLibrary
 from bot.services.models import ModelService
 from bot.settings import Settings
 from recommender.catalogue import ArtistCatalogue
 from recommender.interactions import Interactions
-from recommender.models.als import ALSConfig
+from recommender.models.als import ALSConfig, ALSRecommender
 from recommender.snapshot import META_FILE
 from recommender.training import ImplicitTrainer, LastFmData, Trainer, fit_and_save
 
@@ -30,6 +32,7 @@ T = TypeVar("T")
 
 #: A quick model for tests about plumbing rather than quality.
 FAST = ALSConfig(iterations=3)
+LASTFM_USERS, LASTFM_ARTISTS, LASTFM_PLAYS = 1892, 17632, 92834  # HetRec 2011 Last.fm
 
 
 class RealData(LastFmData):
@@ -66,6 +69,18 @@ def fit_base_snapshot(data: LastFmData, directory: Path, config: ALSConfig = FAS
     )
     assert result.snapshot.path is not None
     return result.snapshot.path
+
+
+def raise_on_fit(monkeypatch: pytest.MonkeyPatch, message: str = "boom") -> list[int]:
+    """Make every ALS fit raise `message`; the returned list grows by one per attempt."""
+    attempts: list[int] = []
+
+    def fit(self, *args, **kwargs):
+        attempts.append(1)
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(ALSRecommender, "fit", fit)
+    return attempts
 
 
 def copy_snapshot(source: Path, snapshot_dir: Path, version: str) -> Path:

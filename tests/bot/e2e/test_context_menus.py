@@ -11,8 +11,7 @@ import re
 
 import pytest
 
-from discord_emulator import Member
-from tests.helpers.e2e import Encore
+from tests.helpers.e2e import Encore, like
 from tests.helpers.e2e_messages import assert_every_request_clean, raw_mentions, text_of
 
 pytestmark = pytest.mark.slow
@@ -21,12 +20,6 @@ TASTE_MATCH, BLEND_WITH_ME = "Taste match", "Blend with me"
 BLEND_LINE = re.compile(r"^\*\*(\d+)\.\*\* \[(.+?)\]\((https://www\.last\.fm/\S+?)\) — suits (.+) most, (.+) least$")
 ART_POP = ("Radiohead", "Björk", "Portishead")
 METAL = ("Metallica", "Slayer", "Iron Maiden")
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def test_both_menus_are_registered_as_guild_only_user_commands(encore: Encore) -> None:

@@ -17,7 +17,7 @@ import pytest
 from bot.services.digest import WEEKDAYS
 from discord_emulator import Channel, Member
 from discord_emulator.permissions import SEND_MESSAGES
-from tests.helpers.e2e import Encore
+from tests.helpers.e2e import Encore, like
 from tests.helpers.e2e_messages import assert_every_request_clean, raw_mentions, text_of
 from tests.helpers.restart import restart_bot
 
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.slow
 
 ART_POP = ("Radiohead", "Björk", "Portishead")
 METAL = ("Metallica", "Slayer", "Iron Maiden")
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def next_hour() -> datetime:

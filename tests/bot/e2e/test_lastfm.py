@@ -12,7 +12,7 @@ import pytest
 
 from fake_lastfm import Failure, FakeLastFm
 from tests.helpers.db import lastfm_link_of
-from tests.helpers.e2e import Encore, LoopThread
+from tests.helpers.e2e import Encore, fake_lastfm_in_a_thread
 from tests.helpers.e2e_messages import EPHEMERAL, assert_every_request_clean
 
 pytestmark = pytest.mark.slow
@@ -24,14 +24,8 @@ OTHER_CHART = [("Daft Punk", 700), ("Justice", 200)]
 
 @pytest.fixture(scope="module")
 def fake_lastfm() -> Iterator[FakeLastFm]:
-    loop = LoopThread("fake-lastfm")
-    fake = FakeLastFm(users={"rj": CHART, "dp": OTHER_CHART}, api_key=API_KEY, stall_seconds=5.0)
-    loop.run(fake.start())
-    try:
+    with fake_lastfm_in_a_thread(users={"rj": CHART, "dp": OTHER_CHART}, api_key=API_KEY, stall_seconds=5.0) as fake:
         yield fake
-    finally:
-        loop.run(fake.stop())
-        loop.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,12 @@ from typing import Any
 import pytest
 
 from bot import looks
-from discord_emulator import Member
-from tests.helpers.e2e import Encore
+from tests.helpers.e2e import Encore, like
 from tests.helpers.e2e_messages import assert_every_request_clean, text_of
 
 pytestmark = pytest.mark.slow
 
 TASTE = ("Radiohead", "Björk", "Portishead")
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def embed_of(message: dict[str, Any]) -> dict[str, Any]:

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from discord_emulator import Member
 from fake_lastfm import FakeLastFm
 from tests.helpers.components import button
-from tests.helpers.e2e import Encore, LoopThread
+from tests.helpers.e2e import Encore, fake_lastfm_in_a_thread, like
 from tests.helpers.e2e_messages import assert_every_request_clean, embed_lines, text_of
 
 pytestmark = pytest.mark.slow
@@ -29,25 +28,13 @@ ITEM = re.compile(r"^\*\*(\d+)\.\*\* \[(.+?)\]\((https://www\.last\.fm/\S+?)\)(.
 
 @pytest.fixture(scope="module")
 def fake_lastfm() -> Iterator[FakeLastFm]:
-    loop = LoopThread("fake-lastfm")
-    fake = FakeLastFm(api_key=API_KEY, stall_seconds=5.0)
-    loop.run(fake.start())
-    try:
+    with fake_lastfm_in_a_thread(api_key=API_KEY, stall_seconds=5.0) as fake:
         yield fake
-    finally:
-        loop.run(fake.stop())
-        loop.close()
 
 
 @pytest.fixture(scope="module")
 def encore_env(fake_lastfm: FakeLastFm) -> dict[str, str]:
     return {"LASTFM_API_KEY": API_KEY, "ENCORE_LASTFM_API_BASE": fake_lastfm.base_url}
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def test_a_new_artist_from_last_fm_is_recommended_to_a_member_who_likes_its_similar_artists(

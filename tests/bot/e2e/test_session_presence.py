@@ -4,19 +4,17 @@ artist that an opted-in member plays on Spotify is their Into it; without it no 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from typing import Any
 
 import discord
 import pytest
 
-from bot.app import build_app
-from bot.client import EncoreBot
 from discord_emulator import Member
 from discord_emulator.gateway_protocol import GUILD_PRESENCES, IDENTIFY
-from tests.helpers.e2e import Encore, start_ready
+from tests.helpers.e2e import Encore, like
 from tests.helpers.e2e_messages import assert_every_request_clean, raw_mentions, text_of
+from tests.helpers.restart import restart_bot
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +25,6 @@ ELECTRO = ("Daft Punk", "Justice", "Air")
 @pytest.fixture(scope="module")
 def encore_env() -> dict[str, str]:
     return {"ENCORE_PRESENCE": "1"}
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def privacy(encore: Encore, member: Member, **options: str) -> str:
@@ -149,18 +141,6 @@ def test_an_opted_in_member_playing_the_pick_is_into_it(encore: Encore) -> None:
         encore.call(encore.emulator.leave_voice, encore.guild, member)
 
 
-async def _restart_without_presence(harness: Encore) -> None:
-    settings = dataclasses.replace(harness.app.settings, presence=False)
-    await asyncio.wait_for(harness.bot.close(), 30)
-    if harness.task is not None:
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(harness.task, 15)
-    app = await build_app(settings)
-    bot = EncoreBot(app)
-    task = await start_ready(bot, harness.emulator.token)
-    harness.bot, harness.app, harness.task = bot, app, task
-
-
 def test_without_the_setting_no_presence_is_asked_for_or_kept(encore: Encore) -> None:
     lounge = encore.call(encore.emulator.add_voice_channel, encore.guild, "Quiet Lounge")
     carol = encore.member("carol")
@@ -170,7 +150,7 @@ def test_without_the_setting_no_presence_is_asked_for_or_kept(encore: Encore) ->
     # She was already playing something when the bot (re)connected.
     encore.call(encore.emulator.listen, encore.guild, carol, ["Radiohead"], "Before")
 
-    encore.run(_restart_without_presence(encore), 120)
+    restart_bot(encore, settings=dataclasses.replace(encore.app.settings, presence=False))
     assert not identified_intents(encore) & GUILD_PRESENCES and not encore.bot.intents.presences
     guild = encore.bot.get_guild(encore.guild.id)
     encore.until(lambda: guild.get_member(carol.id) is not None, what="Carol in the bot's cache (voice)")

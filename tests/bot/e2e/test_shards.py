@@ -26,13 +26,21 @@ from typing import Any, TypeVar
 
 import pytest
 
-from db.engine import create_engine
-from db.store import Store
 from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
 from tests.helpers.components import button
+from tests.helpers.deployment import (
+    ADD_LABEL,
+    METAL,
+    NEW_ARTIST,
+    TASTE,
+    machine_env,
+    published_snapshots,
+    recommended_names,
+    snapshot_dir,
+)
 from tests.helpers.e2e import LoopThread, answered, emulator_in_a_thread
 from tests.helpers.e2e_messages import text_of
-from tests.support import encore_command, encore_env, throwaway_database
+from tests.support import encore_command, throwaway_database
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,26 +50,6 @@ pytestmark = [
 T = TypeVar("T")
 ENCORE = encore_command()
 SHARD_COUNT = 2
-NEW_ARTIST = "Zyzzyx Quartet"
-ADD_LABEL = f"Add “{NEW_ARTIST}” as a new artist"
-TASTE = ("Metallica", "Slayer", "Megadeth")
-#: What a model that learned the shard-0 likes recommends to someone who likes only the new artist.
-METAL = {
-    "Metallica",
-    "Slayer",
-    "Megadeth",
-    "Motörhead",
-    "Iron Maiden",
-    "Pantera",
-    "Anthrax",
-    "Sepultura",
-    "Testament",
-    "Judas Priest",
-    "Black Sabbath",
-    "Kreator",
-    "Exodus",
-    "Dio",
-}
 
 
 def shard_of(guild: Guild) -> int:
@@ -176,13 +164,8 @@ class Deployment:
     processes: list[Process] = field(default_factory=list)
 
     def env(self, role: str) -> dict[str, str]:
-        """One machine's environment: its own home, the shared snapshot folder and database."""
-        home = self.root / role / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        env = encore_env(home, self.lastfm_dir, self.database_url)
-        env.pop("DISCORD_TOKEN", None)
-        return env | {
-            "ENCORE_SNAPSHOT_DIR": str(self.root / "shared-snapshots"),
+        """A machine's environment (`machine_env`), logging in to the emulator, polling for snapshots often."""
+        return machine_env(self.root, role, self.lastfm_dir, self.database_url) | {
             "ENCORE_SNAPSHOT_POLL_SECONDS": "0.5",
             # Long enough that the trainer refits exactly once in this test: when it starts and finds
             # members' data changed since the snapshot it serves.
@@ -203,16 +186,7 @@ class Deployment:
         return process
 
     def published(self) -> list[tuple[str, str]]:
-        """(version, trainer) of every snapshot recorded in the database, newest first."""
-
-        async def read() -> list[tuple[str, str]]:
-            store = Store(create_engine(self.database_url))
-            try:
-                return [(row.version, row.metrics.get("trainer")) for row in await store.snapshots.recent(limit=100)]
-            finally:
-                await store.close()
-
-        return asyncio.run(read())
+        return published_snapshots(self.database_url)
 
     def wait(self, condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -235,11 +209,6 @@ def deployment(world: World, lastfm_dir: Path, tmp_path: Path) -> Iterator[Deplo
                 if process.popen.poll() is None:
                     process.popen.kill()
                     process.popen.wait(10)
-
-
-def recommended_names(message: dict[str, Any]) -> list[str]:
-    options = [c for row in message.get("components", []) for c in row.get("components", []) if c.get("type") == 3]
-    return [o["label"] for o in options[0]["options"]] if options else []
 
 
 def test_a_like_on_one_shard_shows_in_a_recommendation_on_the_other_after_one_refit(deployment: Deployment) -> None:
@@ -291,7 +260,7 @@ def test_a_like_on_one_shard_shows_in_a_recommendation_on_the_other_after_one_re
     trainer = deployment.start("trainer", "train")
     deployment.wait(lambda: len(deployment.published()) == 2, "the trainer to refit and publish", timeout=180)
     refit_version = deployment.published()[0][0]
-    meta = json.loads((deployment.root / "shared-snapshots" / refit_version / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((snapshot_dir(deployment.root) / refit_version / "meta.json").read_text(encoding="utf-8"))
     assert meta["members"] == 2 and meta["member_likes"] == len(TASTE) + 2, meta
 
     def bob_gets_metal() -> bool:

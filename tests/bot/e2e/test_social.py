@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from discord_emulator import Member
-from tests.helpers.e2e import Encore
+from tests.helpers.e2e import Encore, like
 from tests.helpers.e2e_messages import EXPECTED_COMMANDS, assert_every_request_clean, embed_lines, raw_mentions, text_of
 
 pytestmark = pytest.mark.slow
@@ -21,12 +21,6 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 BLEND_LINE = re.compile(r"^\*\*(\d+)\.\*\* \[(.+?)\]\((https://www\.last\.fm/\S+?)\) — suits (.+) most, (.+) least$")
 ART_POP = ("Radiohead", "Björk", "Portishead")
 METAL = ("Metallica", "Slayer", "Iron Maiden")
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        content = encore.command(member, "like", {"artist": name}).final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
 
 
 def private(encore: Encore, member: Member) -> None:

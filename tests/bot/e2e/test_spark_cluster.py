@@ -15,7 +15,6 @@ you like" the new artist.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -30,14 +29,22 @@ from typing import Any, TypeVar
 
 import pytest
 
-from db.engine import create_engine
-from db.store import Store
 from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
 from tests.helpers.components import button
+from tests.helpers.deployment import (
+    ADD_LABEL,
+    METAL,
+    NEW_ARTIST,
+    TASTE,
+    machine_env,
+    published_snapshots,
+    recommended_names,
+    snapshot_dir,
+)
 from tests.helpers.e2e import LoopThread, answered, emulator_in_a_thread
 from tests.helpers.e2e_messages import text_of
 from tests.helpers.spark_cluster import WORKER_CORES, WORKER_MEMORY, SparkCluster, report_in_summary, spark_cluster
-from tests.support import encore_command, encore_env
+from tests.support import encore_command
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,25 +59,6 @@ pytestmark = [
 
 T = TypeVar("T")
 ENCORE = encore_command()
-NEW_ARTIST = "Zyzzyx Quartet"
-ADD_LABEL = f"Add “{NEW_ARTIST}” as a new artist"
-TASTE = ("Metallica", "Slayer", "Megadeth")
-METAL = {
-    "Metallica",
-    "Slayer",
-    "Megadeth",
-    "Motörhead",
-    "Iron Maiden",
-    "Pantera",
-    "Anthrax",
-    "Sepultura",
-    "Testament",
-    "Judas Priest",
-    "Black Sabbath",
-    "Kreator",
-    "Exodus",
-    "Dio",
-}
 
 
 @dataclass
@@ -137,18 +125,14 @@ class Deployment:
 
     @property
     def snapshot_dir(self) -> Path:
-        return self.root / "shared-snapshots"
+        return snapshot_dir(self.root)
 
     @property
     def bot_stderr(self) -> Path:
         return self.root / "bot.stderr.txt"
 
     def env(self, role: str) -> dict[str, str]:
-        home = self.root / role / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        environment = encore_env(home, self.lastfm_dir, self.database_url)
-        environment.pop("DISCORD_TOKEN", None)
-        return environment | {"ENCORE_SNAPSHOT_DIR": str(self.snapshot_dir)}
+        return machine_env(self.root, role, self.lastfm_dir, self.database_url)
 
     def bot_alive(self) -> None:
         assert self.bot is not None
@@ -156,16 +140,7 @@ class Deployment:
         assert self.bot.poll() is None, f"encore run exited with {self.bot.returncode}:\n{stderr[-3000:]}"
 
     def published(self) -> list[tuple[str, str]]:
-        """(version, trainer) of every snapshot recorded in the database, newest first."""
-
-        async def read() -> list[tuple[str, str]]:
-            store = Store(create_engine(self.database_url))
-            try:
-                return [(row.version, row.metrics.get("trainer")) for row in await store.snapshots.recent(limit=100)]
-            finally:
-                await store.close()
-
-        return asyncio.run(read())
+        return published_snapshots(self.database_url)
 
 
 @pytest.fixture
@@ -213,11 +188,6 @@ def fit_seconds(stdout: str) -> str:
     """The fit's own time, from the line `encore fit` prints ("... (read 0.1, build 0.2, fit 41.3, ...")."""
     found = re.search(r"\bfit (\d+(?:\.\d+)?)", stdout)
     return f"{found.group(1)} s" if found else "not printed"
-
-
-def recommended_names(message: dict[str, Any]) -> list[str]:
-    options = [c for row in message.get("components", []) for c in row.get("components", []) if c.get("type") == 3]
-    return [o["label"] for o in options[0]["options"]] if options else []
 
 
 def test_encore_trains_on_a_spark_standalone_cluster_and_the_bot_serves_it(

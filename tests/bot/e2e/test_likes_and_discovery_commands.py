@@ -1,4 +1,5 @@
-"""Every slash command of the real bot, through the emulator: autocomplete, buttons, selects, refits.
+"""A member's likes and discovery commands of the real bot, through the emulator: /like (autocomplete and
+"Did you mean"), /unlike, /likes, /privacy, /recommend (its selects and Show more), /similar and /why.
 
 One bot serves the whole module (see conftest); each test uses fresh members. The last test checks
 every REST request the bot made in this module against Discord's OpenAPI description.
@@ -11,75 +12,22 @@ from typing import Any
 
 import pytest
 
-from discord_emulator import JSON, Member
 from tests.helpers.components import button, select
-from tests.helpers.e2e import Encore
-from tests.helpers.e2e_messages import (
-    EPHEMERAL,
-    EXPECTED_COMMANDS,
-    MANAGE_GUILD,
-    assert_every_request_clean,
-    embed_lines,
-    text_of,
-)
+from tests.helpers.e2e import Encore, like
+from tests.helpers.e2e_messages import assert_every_request_clean, embed_lines, text_of
+from tests.helpers.e2e_recommend import LIKE_SELECT, recommended
 
 pytestmark = pytest.mark.slow
 
 ITEM = re.compile(r"^\*\*(\d+)\.\*\* \[(.+?)\]\((https://www\.last\.fm/\S+?)\)(.*)$")
-LIKE_SELECT = "👍"
 DISMISS_SELECT = "🚫"
-
-
-def like(encore: Encore, member: Member, *names: str) -> None:
-    for name in names:
-        record = encore.command(member, "like", {"artist": name})
-        content = record.final_message()["content"]
-        assert content.startswith(("Noted: you like", "You already like")), content
-
-
-def recommended(record_message: dict[str, Any]) -> list[tuple[int, str]]:
-    """(artist id, name) of each recommended artist, from the like-select's options."""
-    options = select(record_message, LIKE_SELECT)["options"]
-    return [(int(o["value"]), o["label"]) for o in options]
 
 
 def items(message: dict[str, Any]) -> list[re.Match[str]]:
     return embed_lines(message, ITEM, "'**n.** [name](last.fm url) — because you like …'")
 
 
-# -- 1. command sync -------------------------------------------------------------------------------
-
-
-def registered(encore: Encore) -> dict[str, JSON]:
-    """The slash commands (the member context menus are tested in test_context_menus.py)."""
-    return {c["name"]: c for c in encore.call(encore.emulator.commands, encore.guild) if c.get("type", 1) == 1}
-
-
-def test_every_command_is_registered(encore: Encore) -> None:
-    commands = registered(encore)
-    assert set(commands) == EXPECTED_COMMANDS
-    subcommands = {o["name"]: o for o in commands["encore"].get("options") or []}
-    assert set(subcommands) == {"status", "refit", "settings", "artists", "digest"}
-    # /encore digest is a group of subcommands (set, off, show; see test_digest.py).
-    assert all(o["type"] == (2 if name == "digest" else 1) for name, o in subcommands.items())
-    options = {name: {o["name"]: o for o in c.get("options") or []} for name, c in commands.items()}
-    for name in ("like", "similar", "why", "unlike"):
-        assert options[name]["artist"]["autocomplete"] is True, name
-        assert options[name]["artist"]["required"] is True, name
-    assert options["likes"]["member"]["type"] == 6 and not options["likes"]["member"].get("required")
-    assert {c["value"] for c in options["privacy"]["setting"]["choices"]} == {"public", "private"}
-    assert (options["recommend"]["count"]["min_value"], options["recommend"]["count"]["max_value"]) == (1, 25)
-    puts = [r for r in encore.requests() if r.method == "PUT" and r.route and r.route.endswith("/commands")]
-    assert len(puts) == 1 and puts[0].status == 200
-
-
-def test_encore_refit_is_registered_for_manage_server_only(encore: Encore) -> None:
-    command = registered(encore)["encore"]
-    raw = command.get("default_member_permissions")
-    assert raw is not None and int(raw) & MANAGE_GUILD == MANAGE_GUILD, command
-
-
-# -- 2. /like, /unlike, /likes, /privacy -----------------------------------------------------------
+# -- 1. /like, /unlike, /likes, /privacy -----------------------------------------------------------
 
 
 def test_like_autocomplete_answers_fast_with_radiohead(encore: Encore) -> None:
@@ -197,7 +145,7 @@ def test_privacy_and_other_members_likes(encore: Encore) -> None:
     assert own["ephemeral"] and "Radiohead" in text_of(own), "private likes are still shown to their owner"
 
 
-# -- 3. "Did you mean" -----------------------------------------------------------------------------
+# -- 2. "Did you mean" -----------------------------------------------------------------------------
 
 UNKNOWN = "Qwzxv Blorp"
 ADD_LABEL = f"Add “{UNKNOWN}” as a new artist"
@@ -238,7 +186,7 @@ def test_unknown_name_can_be_added_as_a_new_artist(encore: Encore) -> None:
     assert "already" in again["content"], "the new artist is found by name from now on"
 
 
-# -- 4. /recommend ---------------------------------------------------------------------------------
+# -- 3. /recommend ---------------------------------------------------------------------------------
 
 TASTE = ("Radiohead", "Björk", "Portishead", "Massive Attack")
 
@@ -344,7 +292,7 @@ def test_recommend_by_genre_only_lists_that_genre(encore: Encore) -> None:
     assert nothing["ephemeral"] and "tagged" in nothing["content"]
 
 
-# -- 5. /similar and /why --------------------------------------------------------------------------
+# -- 4. /similar and /why --------------------------------------------------------------------------
 
 
 def test_similar_lists_other_artists(encore: Encore) -> None:
@@ -390,124 +338,7 @@ def test_why_explains_a_recommendation_and_a_like(encore: Encore) -> None:
     assert "ranks #" not in text_of(liked)
 
 
-# -- 6. /forget-me ---------------------------------------------------------------------------------
-
-
-def test_forget_me_cancel_keeps_everything_and_confirm_deletes(encore: Encore) -> None:
-    member = encore.member()
-    like(encore, member, "Radiohead", "Björk")
-    kept = set(encore.liked_ids(member))
-
-    asked = encore.command(member, "forget-me")
-    question = asked.final_message()
-    assert question["ephemeral"] and "Sure?" in question["content"]
-    cancelled = encore.click(asked, button(question, "Cancel")["custom_id"], member)
-    assert cancelled.final_message()["content"] == "Nothing was deleted."
-    assert cancelled.final_message()["components"] == []
-    assert encore.liked_ids(member) == kept and len(kept) == 2
-
-    asked = encore.command(member, "forget-me")
-    confirmed = encore.click(asked, button(asked.final_message(), "Delete all my data")["custom_id"], member)
-    # Forgetting may take longer than Discord's 3 s: the click defers, then edits the message.
-    assert confirmed.callback_type == 6, "the confirmation defers an update of the message"
-    encore.until(lambda: confirmed.final_message()["content"].startswith("Done"), 30, "the forget-me answer")
-    done = confirmed.final_message()
-    assert done["content"].startswith("Done: Encore deleted your 2 likes"), done["content"]
-    assert done["components"] == []
-    assert encore.liked_ids(member) == set()
-    after = encore.command(member, "recommend").final_message()
-    assert after["ephemeral"] and "/like" in after["content"]
-
-
-# -- 7. /encore status and /encore refit -----------------------------------------------------------
-
-
-def field_values(message: dict[str, Any]) -> dict[str, str]:
-    (embed,) = message["embeds"]
-    return {f["name"]: f["value"] for f in embed["fields"]}
-
-
-def test_encore_status_shows_the_model_and_counts(encore: Encore) -> None:
-    member = encore.member("admin", manage_guild=True)  # /encore is for Manage Server
-    like(encore, member, "Radiohead")
-    message = encore.command(member, "encore", subcommand="status").final_message()
-    assert message["ephemeral"]
-    fields = field_values(message)
-    assert fields["Model"] == f"`{encore.app.models.state.snapshot.version}`"
-    counts = encore.run(encore.app.store.counts())
-    assert fields["Members"] == f"{counts['members']:,}" and fields["Likes"] == f"{counts['likes']:,}"
-    assert counts["likes"] >= 1
-    assert fields["Matrix"].endswith("artists") and "users" in fields["Matrix"]
-
-
-def invoke_as_if_shown(encore: Encore, member: Member, name: str, subcommand: str):
-    """Run a command even if its default_member_permissions would hide it, as a server override allows."""
-    command = next(
-        c for c in encore.call(lambda: list(encore.emulator.state.global_commands.values())) if c["name"] == name
-    )
-    saved = command.get("default_member_permissions")
-    encore.call(command.__setitem__, "default_member_permissions", None)
-    try:
-        return encore.command(member, name, subcommand=subcommand)
-    finally:
-        encore.call(command.__setitem__, "default_member_permissions", saved)
-
-
-def test_encore_refit_is_refused_without_manage_server(encore: Encore) -> None:
-    member = encore.member()
-    before = encore.app.models.state.snapshot.version
-    record = invoke_as_if_shown(encore, member, "encore", "refit")
-    message = record.final_message()
-    assert record.callback_type == 4 and message["ephemeral"]
-    assert "Manage Server" in message["content"]
-    assert encore.app.models.state.snapshot.version == before
-
-
-def test_encore_refit_by_a_manager_defers_then_serves_a_new_snapshot(encore: Encore) -> None:
-    manager = encore.member("mod", manage_guild=True)
-    before = encore.app.models.state.snapshot.version
-    record = encore.command(manager, "encore", subcommand="refit", timeout=90)
-    assert record.callback_type == 5, "a refit takes seconds: the bot must defer within 3 s"
-    assert record.callback.data and record.callback.data.get("flags", 0) & EPHEMERAL
-    assert record.callback is not None and not record.rejections, record.rejections  # within the deadline
-    message = record.final_message()
-    assert message["ephemeral"] and not message["loading"]
-    after = encore.app.models.state.snapshot.version
-    assert after != before
-    assert re.fullmatch(rf"Refitted in \d+\.\d s; now serving `{re.escape(after)}`\.", message["content"]), message[
-        "content"
-    ]
-    assert record.edits or record.followups, "the answer came as an edit or a follow-up"
-    status = field_values(encore.command(manager, "encore", subcommand="status").final_message())
-    assert status["Model"] == f"`{after}`"
-
-
-def test_encore_settings_popularity_penalty_changes_recommend_for_this_server(encore: Encore) -> None:
-    manager, member = encore.member("mod", manage_guild=True), encore.member()
-    like(encore, member, "Radiohead", "Björk", "Portishead")
-    listeners = {a.artist_id: a.listeners for a in encore.app.models.catalogue}
-
-    def mean_listeners() -> float:
-        shown = recommended(encore.command(member, "recommend", {"count": 10}).final_message())
-        return sum(listeners[artist_id] for artist_id, _ in shown) / len(shown)
-
-    def settings(options: dict[str, Any]) -> str:
-        message = encore.command(manager, "encore", options, subcommand="settings").final_message()
-        assert message["ephemeral"], message
-        return message["content"]
-
-    assert "Popularity penalty: **0.5**" in settings({})  # Encore's default
-    assert "Saved. Popularity penalty: **0**" in settings({"popularity_penalty": 0.0})
-    by_taste = mean_listeners()
-    assert "Saved. Popularity penalty: **1.5**" in settings({"popularity_penalty": 1.5})
-    lesser_known = mean_listeners()
-    assert lesser_known < by_taste / 2, (lesser_known, by_taste)
-    assert "Popularity penalty: **0.5**" in settings({"reset": True})
-    refused = invoke_as_if_shown(encore, member, "encore", "settings").final_message()
-    assert refused["ephemeral"] and "Manage Server" in refused["content"]
-
-
-# -- 10. everything the bot sent -------------------------------------------------------------------
+# -- 5. everything the bot sent --------------------------------------------------------------------
 
 
 def test_zz_every_request_pinged_nobody_and_matches_the_openapi_spec(encore: Encore) -> None:
