@@ -11,8 +11,12 @@ taken) over the members' tastes with every vote of the session folded in at once
   ranked at their top. Weighed up, the rejection turns the member's vector away from what the rejected
   artist shares with its neighbours, so artists like it sink for that member (and only for them).
 
-Most votes are Not for me, so the rejections are what the session mostly learns from. Protocol P4
-(benchmarks/README.md, recommender/evaluation/sessions.py) measures the picks and chose the weight.
+Most votes are Not for me, so the rejections are what the session mostly learns from.
+
+Each member's values mix two scorers on the z-scale: the ALS solve above and, for `GRAPH_WEIGHT` of
+them, the co-listening graph of the training matrix (recommender/item_graph.py) walked from the
+member's likes and Into its, so a fresh Into it lifts the artists the same listeners play. Protocol P4
+(benchmarks/README.md, recommender/evaluation/sessions.py) measures the picks and chose both weights.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender import groups as blends
+from recommender import item_graph
 from recommender.catalogue import Artist
 from recommender.engine import MAX_REASONS, Engine, EngineError
 from recommender.models.als import ALSRecommender, SolvedUser
@@ -33,6 +38,8 @@ STRATEGIES = ("average", "least-misery")
 DEFAULT_STRATEGY = "average"
 #: How many times a standing mark's confidence a session's Not for me gets; chosen on P4's seed 0.
 REJECTION_WEIGHT = 10.0
+#: The share of each member's z-scored values that comes from the co-listening graph; chosen on P4's seed 0.
+GRAPH_WEIGHT = 0.3
 #: Candidates checked against `visible` at first; more only when all of them are hidden.
 VISIBLE_CHUNK = 32
 
@@ -140,6 +147,13 @@ def member_values(model: ALSRecommender, solved: Sequence[SolvedUser]) -> tuple[
     return blends.normalise(scores), spread
 
 
+def graph_values(engine: Engine, members: Sequence[SessionTaste]) -> np.ndarray:
+    """Each member's z-scored co-listening scores (members x artists) from their likes, Into its included."""
+    graph = item_graph.graph_of(engine.interactions.plays)
+    columns = [engine.interactions.artist_columns(member.liked) for member in members]
+    return blends.normalise(graph.scores_of_many(columns))
+
+
 def best_visible(group_scores: np.ndarray, held: np.ndarray, visible: Callable[[int], bool] | None) -> int | None:
     """The best column not held for which `visible` (given a column) says True; None if there is none.
     `visible` is asked only about candidates in order, not about the whole catalogue."""
@@ -168,6 +182,7 @@ def next_pick(
     strategy: str = DEFAULT_STRATEGY,
     visible: Callable[[int], bool] | None = None,
     rejection_weight: float = REJECTION_WEIGHT,
+    graph_weight: float = GRAPH_WEIGHT,
 ) -> SessionPick | None:
     """The next artist to propose to the members in `tastes`, from their tastes and every vote so far
     (oldest first); None when nothing is left. Never an artist in `proposed`, one any member likes or
@@ -196,6 +211,8 @@ def next_pick(
             "like a few artists first"
         )
     values, spread = member_values(engine.model, [solved for _, solved in usable])
+    if graph_weight:
+        values = (1.0 - graph_weight) * values + graph_weight * graph_values(engine, [member for member, _ in usable])
     group = blends.aggregate(values, strategy)
     artist_ids = engine.interactions.artist_ids
     shown = None if visible is None else (lambda column: visible(int(artist_ids[column])))

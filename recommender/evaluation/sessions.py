@@ -41,7 +41,7 @@ from recommender.evaluation.protocols import Progress, like_rows
 from recommender.interactions import Interactions
 from recommender.models import MostPopular
 from recommender.models.registry import MEMBER_MODEL, make_model
-from recommender.sessions import REJECTION_WEIGHT, SessionVote, next_pick
+from recommender.sessions import GRAPH_WEIGHT, REJECTION_WEIGHT, SessionVote, next_pick
 
 ROUNDS = 20
 REPORTED_ROUNDS = (5, 10, 20)
@@ -88,7 +88,13 @@ def ceiling(group: Group, held_out: Sequence[frozenset[int]], rounds: int = ROUN
 
 
 def run_session(
-    engine: Engine, group: Group, held_out: Sequence[frozenset[int]], *, rounds: int, rejection_weight: float
+    engine: Engine,
+    group: Group,
+    held_out: Sequence[frozenset[int]],
+    *,
+    rounds: int,
+    rejection_weight: float,
+    graph_weight: float = GRAPH_WEIGHT,
 ) -> tuple[np.ndarray, list[float]]:
     """(Into it votes per round, milliseconds per `next_pick`) of one session; the artist ids of the
     evaluation's engine are the matrix columns, and the members their row numbers."""
@@ -100,7 +106,9 @@ def run_session(
     timings: list[float] = []
     for _ in range(rounds):
         started = time.perf_counter()
-        pick = next_pick(engine, tastes, votes=votes, proposed=proposed, rejection_weight=rejection_weight)
+        pick = next_pick(
+            engine, tastes, votes=votes, proposed=proposed, rejection_weight=rejection_weight, graph_weight=graph_weight
+        )
         timings.append(1000 * (time.perf_counter() - started))
         if pick is None:
             break
@@ -128,6 +136,7 @@ def evaluate_sessions(
     sizes: Iterable[int] = GROUP_SIZES,
     rounds: int = ROUNDS,
     rejection_weight: float = REJECTION_WEIGHT,
+    graph_weight: float = GRAPH_WEIGHT,
     progress: Progress = _quiet,
 ) -> dict:
     """P4 for every seed; figures are means over a seed's groups, then over seeds."""
@@ -165,7 +174,7 @@ def evaluate_sessions(
                 counts["static-blend"][index] = into_it_counts(static, held_out)
                 counts["most-popular"][index] = into_it_counts(blends.best_columns(popular, rounds, held), held_out)
                 session, timings = run_session(
-                    engine, group, held_out, rounds=rounds, rejection_weight=rejection_weight
+                    engine, group, held_out, rounds=rounds, rejection_weight=rejection_weight, graph_weight=graph_weight
                 )
                 counts["session"][index] = session
                 pick_ms[str(group.size)].extend(timings)
@@ -190,6 +199,7 @@ def evaluate_sessions(
         "groups_per_size": groups_per_size,
         "groups_drawn": drawn,
         "rejection_weight": rejection_weight,
+        "graph_weight": graph_weight,
         "pick_ms_median": {size: float(statistics.median(ms)) for size, ms in pick_ms.items() if ms},
         "models": {name: _mean(per_seed[name]) for name in MODEL_NAMES},
         "ceiling": _mean(per_seed["ceiling"]),
