@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import operator
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from math import nan
 from typing import Any
 
-from sqlalchemy import Integer, delete, func, literal_column, null, select, union_all
+from sqlalchemy import Integer, delete, func, literal_column, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.artists import show_in_server
@@ -22,11 +26,13 @@ from db.database import (
     unique_snowflakes,
 )
 from db.models import LIKE_SOURCES, artists, likes, not_interested, users, utcnow
-from db.rows import LikeRow, LikeSource, Taste
+from db.rows import LikeColumns, LikeRow, LikeSource, Taste
 
 _NO_TASTE = Taste((), (), ())
 # The kinds of row in the one query behind `tastes_of`.
 _LIKED, _MARKED = 0, 1
+#: Likes per page of `all_like_columns`.
+CHUNK_ROWS = 100_000
 
 
 class LikeLimitReached(Exception):
@@ -178,6 +184,17 @@ class Likes:
             result = await conn.execute(query)
             return [tuple(row) for row in result]
 
+    async def all_like_columns(self) -> LikeColumns:
+        """Every like as three packed columns, ordered by user then artist: what a refit reads. Read in
+        pages of CHUNK_ROWS (by primary key, so each page is an index range) into arrays of machine
+        numbers, so the store's biggest read never holds a row object per like."""
+        columns = LikeColumns(array("q"), array("q"), array("d"))
+        key = tuple_(likes.c.user_id, likes.c.artist_id)
+        page = select(likes.c.user_id, likes.c.artist_id, likes.c.weight).order_by(likes.c.user_id, likes.c.artist_id)
+        async with self._db.connect() as conn:
+            with _collector_paused():
+                return await _read_like_columns(conn, page, key, columns)
+
     async def mark_not_interested(self, user_id: int, artist_id: int) -> bool:
         """Ask not to be recommended the artist; True if the mark is new. Likes are left alone."""
         user_id = snowflake(user_id)
@@ -250,6 +267,34 @@ class Likes:
                     tastes[user_id] = taste
                     self._db.cache.put(_taste_key(user_id), taste, generation)
         return tastes
+
+
+async def _read_like_columns(conn: AsyncConnection, page: Any, key: Any, columns: LikeColumns) -> LikeColumns:
+    after: tuple[int, int] | None = None
+    while True:
+        query = page if after is None else page.where(key > tuple_(*after))
+        rows = (await conn.execute(query.limit(CHUNK_ROWS))).all()
+        if not rows:
+            return columns
+        users_part, artists_part, weights_part = zip(*rows)
+        columns.user_ids.extend(users_part)
+        columns.artist_ids.extend(artists_part)
+        columns.weights.extend(nan if w is None else w for w in weights_part)
+        after = (users_part[-1], artists_part[-1])
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector. Each page's row objects outlive the young
+    generations, and with the packed columns holding no objects the old generation stays small, so
+    every page set off a full collection; the rows hold no cycles, so nothing is lost by waiting."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _tastes_query(user_ids: list[int]) -> Any:

@@ -201,6 +201,8 @@ class Like(Base):
     __table_args__ = (
         CheckConstraint(_one_of("source", LIKE_SOURCES), name="source"),
         Index(None, "artist_id"),
+        # A server's likes in a time window (/trending, the weekly digest), without scanning every server's.
+        Index(None, "guild_id", "created_at"),
     )
 
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -55,6 +56,19 @@ class Taste:
     #: Per liked artist: its play count when imported from Last.fm, None for a like.
     plays: tuple[float | None, ...]
     not_interested: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LikeColumns:
+    """Every like as packed columns (`Likes.all_like_columns`): the same index is the same like. A
+    weight is NaN for a like without imported plays."""
+
+    user_ids: array[int]
+    artist_ids: array[int]
+    weights: array[float]
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,14 @@ class MemberPlays:
         plays = np.array([w if w is not None and w > 0 else like_plays for w in weights], dtype=np.float32)
         return cls(np.asarray(users, dtype=np.int64), np.asarray(artists, dtype=np.int64), plays)
 
+    @classmethod
+    def from_columns(cls, user_ids, artist_ids, weights, like_plays: float) -> MemberPlays:
+        """`from_likes` for likes as packed columns (buffers of int64, int64 and float64, NaN for a
+        plain like), as the store streams them for a refit: no Python object per like."""
+        weight = np.frombuffer(weights, dtype=np.float64)
+        plays = np.where(weight > 0, weight, like_plays).astype(np.float32)  # NaN > 0 is False
+        return cls(np.frombuffer(user_ids, dtype=np.int64), np.frombuffer(artist_ids, dtype=np.int64), plays)
+
 
 def merge_members(lastfm: Interactions, members: MemberPlays) -> Interactions:
     """Last.fm rows first, in their order, then one row per member (ascending id)."""

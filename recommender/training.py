@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from recommender.catalogue import ArtistCatalogue
 from recommender.datasets import LastFmDataset, load_hetrec
 from recommender.engine import LIKE_PLAYS
@@ -79,21 +81,25 @@ def fit_and_save(
     *,
     data_fingerprint: str,
     trainer: Trainer,
-    member_likes: Sequence[tuple[int, int, str, float | None]] = (),
+    member_likes: Sequence[tuple[int, int, str, float | None]] | MemberPlays = (),
     member_artists: Sequence[tuple[int, str, str | None]] = (),
     like_plays: float = LIKE_PLAYS,
     store_revision: int | None = None,
     warm_start: Snapshot | None = None,
     warm_iterations: int | None = None,
 ) -> FitResult:
-    """Fit Last.fm plus `member_likes` (as `store.likes.all_likes()` gives them) and save a snapshot.
+    """Fit Last.fm plus `member_likes` (as `store.likes.all_likes()` gives them, or already as
+    `MemberPlays`) and save a snapshot.
 
     `warm_start`: an earlier snapshot whose factors seed the fit, run for `warm_iterations`.
     `store_revision`: the store revision the likes were read at; a snapshot without one (no store)
     says nothing about members, so a bot refits it when due.
     """
     started = time.perf_counter()
-    members = MemberPlays.from_likes(list(member_likes), like_plays)
+    if isinstance(member_likes, MemberPlays):
+        members = member_likes
+    else:
+        members = MemberPlays.from_likes(list(member_likes), like_plays)
     interactions = merge_members(lastfm, members)
     initial = None
     if warm_start is not None:
@@ -113,7 +119,7 @@ def fit_and_save(
     started = time.perf_counter()
     meta = {
         "data_fingerprint": data_fingerprint,
-        "members": int(len(set(members.user_ids.tolist()))),
+        "members": int(np.unique(members.user_ids).size),
         "member_likes": int(members.user_ids.size),
         "fit_seconds": round(fit, 3),
         "trainer": trainer.name,

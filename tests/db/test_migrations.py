@@ -64,7 +64,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (folder / "versions" / "0005_listening_sessions.py").is_file()
     assert (folder / "versions" / "0006_listening_opt_in.py").is_file()
     assert (folder / "versions" / "0007_server_digests.py").is_file()
-    assert head() == "0007"
+    assert head() == "0008"
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(empty_database_url: str) -> None:

@@ -18,6 +18,7 @@ from bot.errors import failure_text
 from bot.services.models.publishing import publish
 from bot.services.models.serving import Serving, ServingState
 from db.store import Store
+from recommender.merge import MemberPlays
 from recommender.snapshot import remove_old_snapshots
 from recommender.training import LastFmData, Trainer, fit_and_save
 
@@ -117,7 +118,8 @@ class Refitter:
     async def _refit(self) -> RefitTimings:
         started = time.perf_counter()
         revision = await self.store.revision()
-        likes = await self.store.likes.all_likes()
+        columns = await self.store.likes.all_like_columns()
+        likes = MemberPlays.from_columns(columns.user_ids, columns.artist_ids, columns.weights, self.serving.like_plays)
         member_artists = [(a.id, a.name, a.url) for a in await self.store.artists.member_artists()]
         read = time.perf_counter() - started
         warm_from = self._warm_start_source()
