@@ -15,14 +15,15 @@ endif
 
 .PHONY: install demo test bench clean
 
+# No byte-compiling at install (pyspark alone is thousands of files): Python compiles what it imports.
 $(BIN)/.installed-demo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-compile -e .
 	touch $@
 
 $(BIN)/.installed: $(BIN)/.installed-demo
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[dev,spark]"
 	touch $@
 
 install: $(BIN)/.installed
