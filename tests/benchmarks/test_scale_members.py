@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.ci_lanes import in_the_postgresql_lane
 from tests.helpers.paths import REPO_ROOT
 
-pytestmark = pytest.mark.slow
+# A benchmark at its smallest still takes a minute or two: CI runs it once, on PostgreSQL.
+pytestmark = [pytest.mark.slow, in_the_postgresql_lane]
 
 STEPS = ("load", "load_before_fix", "refit_implicit", "serve")
 

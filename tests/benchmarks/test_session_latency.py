@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.ci_lanes import in_the_postgresql_lane
 from tests.helpers.paths import REPO_ROOT
 
-pytestmark = pytest.mark.slow
+# A benchmark at its smallest still takes a minute or two: CI runs it once, on PostgreSQL.
+pytestmark = [pytest.mark.slow, in_the_postgresql_lane]
 
 SESSIONS, ROUNDS, MEMBERS = 2, 5, 3
 PERCENTILES = ("p50_ms", "p95_ms", "p99_ms", "max_ms")

@@ -16,7 +16,6 @@ you like" the new artist.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any, TypeVar
 import pytest
 
 from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
+from tests.helpers.ci_lanes import in_the_postgresql_lane
 from tests.helpers.components import button
 from tests.helpers.deployment import (
     ADD_LABEL,
@@ -50,11 +50,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.spark,
     pytest.mark.skipif(sys.platform == "win32", reason="Spark's daemons and SIGTERM need POSIX"),
-    # The cluster takes minutes to fit on; CI runs it once, in its PostgreSQL pass, as the issue asks.
-    pytest.mark.skipif(
-        os.environ.get("CI") == "true" and not os.environ.get("ENCORE_TEST_DATABASE_URL"),
-        reason="under CI the Spark cluster test runs in the PostgreSQL pass of .ci/run",
-    ),
+    # The cluster takes minutes to fit on; CI runs it once, on PostgreSQL.
+    in_the_postgresql_lane,
 ]
 
 T = TypeVar("T")
