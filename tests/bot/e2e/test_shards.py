@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import pytest
 
 from discord_emulator import Channel, DiscordEmulator, Guild, InteractionRecord, Member
+from tests.helpers.ci_lanes import in_the_postgresql_lane
 from tests.helpers.components import button
 from tests.helpers.deployment import (
     ADD_LABEL,
@@ -45,6 +46,8 @@ from tests.support import encore_command, throwaway_database
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is a POSIX signal"),
+    # Four processes on one database, as deployed: CI runs it once, on PostgreSQL.
+    in_the_postgresql_lane,
 ]
 
 T = TypeVar("T")
