@@ -39,7 +39,7 @@ def without(snapshot: Snapshot, user_keys: Iterable[str] = (), artist_ids: Itera
     """A copy of `snapshot` without these users' rows and these artists' columns, their factors and
     their names in meta.json; unknown keys and ids are ignored. Not saved: `path` is None."""
     interactions = snapshot.interactions
-    drop_rows = np.array(sorted({r for k in user_keys if (r := interactions.user_row(str(k))) is not None}), np.int64)
+    drop_rows = interactions.rows_of(user_keys)
     drop_ids = {int(a) for a in artist_ids}
     drop_columns = interactions.artist_columns(sorted(drop_ids))
     keep_rows = np.setdiff1d(np.arange(interactions.shape[0]), drop_rows)
@@ -60,7 +60,7 @@ def holds(snapshot: Snapshot, user_keys: Iterable[str] = (), artist_ids: Iterabl
     """Whether the loaded `snapshot` has a row for any of these users, or a column or name for any of
     these artists."""
     interactions = snapshot.interactions
-    if any(interactions.user_row(str(key)) is not None for key in user_keys):
+    if interactions.rows_of(user_keys).size:
         return True
     ids = {int(a) for a in artist_ids}
     return bool(interactions.artist_columns(sorted(ids)).size) or any(a in ids for a, _, _ in snapshot.member_artists)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +27,14 @@ class Interactions:
     user_keys: np.ndarray
     artist_ids: np.ndarray
     plays: sp.csr_matrix
-    _user_index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _user_index: dict[str, int] | None = field(init=False, repr=False, compare=False)
     _artist_index: dict[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_user_index", {str(k): i for i, k in enumerate(self.user_keys)})
+        # The user index is built at the first lookup, not here: a served matrix holds every member's
+        # key, and the dict of them costs more memory than the keys themselves, for lookups that serving
+        # never makes (forgetting matches keys with `rows_of`).
+        object.__setattr__(self, "_user_index", None)
         # Through tolist: int() of each numpy scalar costs more than the dict itself (it is rebuilt for
         # every artist placed while serving, recommender/placement.py).
         artist_ids = np.asarray(self.artist_ids).tolist()
@@ -52,7 +56,17 @@ class Interactions:
         return self.plays.shape
 
     def user_row(self, key: str) -> int | None:
+        if self._user_index is None:
+            object.__setattr__(self, "_user_index", {str(k): i for i, k in enumerate(self.user_keys)})
         return self._user_index.get(key)
+
+    def rows_of(self, keys: Iterable[str]) -> np.ndarray:
+        """Sorted rows of these user keys; keys not in the matrix are dropped. One pass over the keys,
+        without building the index `user_row` keeps."""
+        wanted = np.array([str(k) for k in keys], dtype=str)
+        if wanted.size == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(np.isin(self.user_keys.astype(str, copy=False), wanted)).astype(np.int64)
 
     def artist_column(self, artist_id: int) -> int | None:
         return self._artist_index.get(int(artist_id))

@@ -7,6 +7,7 @@ so a reader never sees half a snapshot, even if the writer is killed. `meta.json
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 MODEL_CLASSES = {ALSRecommender.name: ALSRecommender}
+USER_FACTORS = "model.user_factors"
 #: The meta.json fields `save_snapshot` writes itself from the arrays; a caller's meta overrides them,
 #: so meta copied from one snapshot to a new one must leave them out.
 SAVED_META_KEYS = (
@@ -159,10 +161,16 @@ def load_snapshot(path: Path) -> Snapshot:
         raise SnapshotError(f"snapshot {path} holds an unknown model {meta.get('model')!r}")
     try:
         with np.load(model_path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        model = model_class.restore(meta["parameters"], _strip("model.", arrays))
+            # Not the user factors: a served model never needs them (ALSRecommender.user_factors).
+            arrays = {name: archive[name] for name in archive.files if name != USER_FACTORS}
         stored = _strip("interactions.", arrays)
         shape = tuple(int(x) for x in stored["shape"])
+        _check_user_factors(model_path, shape[0])
+        model = model_class.restore(
+            meta["parameters"],
+            _strip("model.", arrays),
+            read_user_factors=functools.partial(_read_user_factors, model_path, shape[0]),
+        )
         interactions = Interactions(
             user_keys=stored["user_keys"],
             artist_ids=stored["artist_ids"],
@@ -171,6 +179,30 @@ def load_snapshot(path: Path) -> Snapshot:
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
         raise SnapshotError(f"snapshot {path} is unreadable ({type(error).__name__}: {error})") from None
     return Snapshot(model=model, interactions=interactions, meta=meta, path=path)
+
+
+def _check_user_factors(model_path: Path, users: int) -> None:
+    """That the user factors, left unread by `load_snapshot`, are a float matrix with one row per user:
+    from their header only."""
+    with zipfile.ZipFile(model_path) as archive, archive.open(f"{USER_FACTORS}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member)
+    if dtype.kind != "f" or len(shape) != 2 or shape[0] != users:
+        raise ValueError(f"the user factors are {dtype} {shape}, not floats for {users} users")
+
+
+def _read_user_factors(model_path: Path, users: int) -> np.ndarray:
+    """The user factors of the snapshot whose model file is `model_path` (verified when it was loaded;
+    the zip's own checksums still guard this read)."""
+    try:
+        with np.load(model_path, allow_pickle=False) as archive:
+            factors = archive[USER_FACTORS]
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+        raise SnapshotError(f"snapshot {model_path.parent}: its user factors are unreadable ({error})") from None
+    if factors.ndim != 2 or factors.shape[0] != users:
+        raise SnapshotError(f"snapshot {model_path.parent}: its user factors do not match its matrix")
+    return factors
 
 
 def snapshot_paths(directory: Path) -> list[Path]:

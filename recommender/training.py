@@ -22,7 +22,7 @@ from recommender.interactions import Interactions
 from recommender.merge import MemberPlays, merge_members
 from recommender.models.registry import TRAINING_ENGINES, TrainingEngineError, make_trainer
 from recommender.models.trainer import ImplicitTrainer, Trainer
-from recommender.snapshot import Snapshot, load_snapshot, save_snapshot
+from recommender.snapshot import Snapshot, SnapshotError, load_snapshot, save_snapshot
 
 __all__ = [
     "TRAINING_ENGINES",
@@ -103,12 +103,16 @@ def fit_and_save(
     interactions = merge_members(lastfm, members)
     initial = None
     if warm_start is not None:
-        initial = warm_start.model.factors_for(
-            warm_start.interactions.user_keys,
-            warm_start.interactions.artist_ids,
-            interactions.user_keys,
-            interactions.artist_ids,
-        )
+        try:
+            initial = warm_start.model.factors_for(
+                warm_start.interactions.user_keys,
+                warm_start.interactions.artist_ids,
+                interactions.user_keys,
+                interactions.artist_ids,
+            )
+        except SnapshotError:
+            # Its user factors are read from its file, which a newer snapshot may have replaced: fit cold.
+            warm_start = None
     build = time.perf_counter() - started
 
     started = time.perf_counter()

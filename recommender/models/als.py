@@ -8,6 +8,7 @@ before the next refit, and makes every score decompose exactly into one share pe
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Self
 
@@ -57,9 +58,31 @@ class ALSRecommender(Recommender):
     def __init__(self, config: ALSConfig = ALSConfig()) -> None:
         self.config = config
         self.weighting: Weighting | None = None
-        self.user_factors: np.ndarray | None = None
+        self._user_factors: np.ndarray | None = None
+        #: Where the user factors are read from when they are not held (see `user_factors`).
+        self._read_user_factors: Callable[[], np.ndarray] | None = None
         self.item_factors: np.ndarray | None = None
         self._gram: np.ndarray | None = None
+
+    @property
+    def user_factors(self) -> np.ndarray | None:
+        """One row per user of the fitted matrix. Held after a fit; a model restored without them (a
+        served snapshot, `restore` with `read_user_factors`) reads them from the snapshot's file at each
+        use instead. Serving solves members from their likes and never needs them, and at a million
+        members they are a bot process's largest array; only a warm start, a rewrite without some users
+        and scoring by training row read them."""
+        if self._user_factors is None and self._read_user_factors is not None:
+            return self._read_user_factors()
+        return self._user_factors
+
+    @user_factors.setter
+    def user_factors(self, factors: np.ndarray | None) -> None:
+        self._user_factors, self._read_user_factors = factors, None
+
+    @property
+    def holds_user_factors(self) -> bool:
+        """Whether the user factors are in memory (not read from a file on each use)."""
+        return self._user_factors is not None
 
     # -- training -------------------------------------------------------------------------------
 
@@ -118,15 +141,17 @@ class ALSRecommender(Recommender):
     ) -> Factors:
         """This model's factors re-indexed to another matrix's rows and columns, for a warm start;
         rows and columns it has never seen start small and random, as in a cold fit."""
-        assert self.user_factors is not None and self.item_factors is not None
+        user_factors = self.user_factors
+        assert user_factors is not None and self.item_factors is not None
         rng = np.random.default_rng(seed)
         return (
-            _reindex(self.user_factors, previous_keys.astype(str), user_keys.astype(str), rng),
+            _reindex(user_factors, previous_keys.astype(str), user_keys.astype(str), rng),
             _reindex(self.item_factors, previous_artists, artist_ids, rng),
         )
 
-    def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
-        self.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
+    def _set_factors(self, user_factors: np.ndarray | None, item_factors: np.ndarray) -> None:
+        if user_factors is not None:
+            self.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
         item64 = self.item_factors.astype(np.float64)
         self._gram = item64.T @ item64
@@ -150,9 +175,11 @@ class ALSRecommender(Recommender):
     # -- scoring --------------------------------------------------------------------------------
 
     def score(self, rows: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
-        assert self.item_factors is not None and self.user_factors is not None, "model used before fit"
+        assert self.item_factors is not None, "model used before fit"
         if users is not None:
-            vectors = self.user_factors[np.asarray(users)]
+            user_factors = self.user_factors
+            assert user_factors is not None, "model used before fit"
+            vectors = user_factors[np.asarray(users)]
         else:
             vectors = self.user_vectors(rows)
         return vectors @ self.item_factors.T
@@ -250,18 +277,30 @@ class ALSRecommender(Recommender):
         return {"config": asdict(self.config), "weighting": self.weighting.parameters()}
 
     def arrays(self) -> dict[str, np.ndarray]:
-        assert self.weighting is not None and self.user_factors is not None and self.item_factors is not None
-        arrays = {"user_factors": self.user_factors, "item_factors": self.item_factors}
+        user_factors = self.user_factors
+        assert self.weighting is not None and user_factors is not None and self.item_factors is not None
+        arrays = {"user_factors": user_factors, "item_factors": self.item_factors}
         if self.weighting.idf is not None:
             arrays["idf"] = self.weighting.idf
         return arrays
 
     @classmethod
-    def restore(cls, parameters: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+    def restore(
+        cls,
+        parameters: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        read_user_factors: Callable[[], np.ndarray] | None = None,
+    ) -> Self:
+        """From `parameters()` and `arrays()`; without "user_factors" in `arrays`, `read_user_factors`
+        reads them where they are kept, at each use (see `user_factors`)."""
         model = cls(ALSConfig(**parameters["config"]))
         weighting = dict(parameters["weighting"])
         model.weighting = Weighting(idf=arrays.get("idf"), **weighting)
-        model._set_factors(arrays["user_factors"], arrays["item_factors"])
+        if "user_factors" not in arrays and read_user_factors is None:
+            raise KeyError("user_factors")
+        model._set_factors(arrays.get("user_factors"), arrays["item_factors"])
+        if "user_factors" not in arrays:
+            model._read_user_factors = read_user_factors
         if model.item_factors.shape[1] != model.config.factors:
             raise ValueError("factor arrays do not match the saved configuration")
         return model

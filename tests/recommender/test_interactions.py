@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 import recommender.interactions as interactions_module
 from recommender.interactions import Interactions, factorise
@@ -73,3 +74,13 @@ def test_from_plays_is_what_unique_gave(seed: int, monkeypatch: pytest.MonkeyPat
     np.testing.assert_array_equal(got.plays.indptr, expected.plays.indptr)
     np.testing.assert_array_equal(got.plays.indices, expected.plays.indices)
     np.testing.assert_array_equal(got.plays.data, expected.plays.data)
+
+
+def test_rows_of_matches_keys_without_building_the_user_index() -> None:
+    keys = np.array(["lastfm:2", "discord:7", "lastfm:9", "discord:1"])
+    interactions = Interactions(user_keys=keys, artist_ids=np.arange(3, dtype=np.int64), plays=sp.csr_matrix((4, 3)))
+    np.testing.assert_array_equal(interactions.rows_of(["discord:1", "nobody", "lastfm:2"]), [0, 3])
+    assert interactions.rows_of([]).size == 0
+    assert interactions._user_index is None, "a served matrix must not pay for the index of every member"
+    assert interactions.user_row("lastfm:9") == 2
+    assert interactions.user_row("nobody") is None

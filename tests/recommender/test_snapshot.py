@@ -294,3 +294,45 @@ def test_writer_killed_hard_leaves_only_an_ignored_staging_directory(
 def test_extra_meta_is_kept(tmp_path: Path, model, interactions) -> None:
     path = save(tmp_path, model, interactions, excluded_lastfm_users=3)
     assert load_snapshot(path).meta["excluded_lastfm_users"] == 3
+
+
+def test_a_loaded_snapshot_reads_its_user_factors_from_its_file_at_each_use(
+    tmp_path: Path, model, interactions
+) -> None:
+    loaded = load_snapshot(save(tmp_path, model, interactions))
+    assert not loaded.model.holds_user_factors
+    np.testing.assert_array_equal(loaded.model.user_factors, model.user_factors)
+    assert not loaded.model.holds_user_factors, "a read must not keep them"
+    # Serving solves rows from likes, which needs no user factors: the same scores as the fitted model.
+    np.testing.assert_allclose(
+        loaded.model.score(interactions.plays[:3]), model.score(interactions.plays[:3]), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        loaded.model.score(interactions.plays[:3], users=np.arange(3)),
+        model.score(interactions.plays[:3], users=np.arange(3)),
+    )
+
+
+def test_user_factors_of_a_removed_snapshot_are_a_snapshot_error(tmp_path: Path, model, interactions) -> None:
+    loaded = load_snapshot(save(tmp_path, model, interactions))
+    shutil.rmtree(loaded.path)
+    assert loaded.model.score(interactions.plays[:1]).shape == (1, interactions.shape[1])
+    with pytest.raises(SnapshotError, match="user factors are unreadable"):
+        _ = loaded.model.user_factors
+
+
+@pytest.mark.parametrize(
+    "factors",
+    [np.zeros((29, 6), dtype=np.float32), np.zeros((30, 6), dtype=np.int32), np.zeros(30 * 6, dtype=np.float32)],
+    ids=["a-row-short", "integers", "flat"],
+)
+def test_user_factors_that_do_not_fit_the_matrix_are_refused_at_load(
+    tmp_path: Path, model, interactions, factors
+) -> None:
+    path = save(tmp_path, model, interactions)
+    with np.load(path / MODEL_FILE) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["model.user_factors"] = factors
+    write_npz_with_matching_checksum(path, arrays)
+    with pytest.raises(SnapshotError, match="unreadable"):
+        load_snapshot(path)
